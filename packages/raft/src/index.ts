@@ -1,0 +1,5 @@
+/** Public entry point of @coxswain/raft. */
+export * from "./core/types.js";
+export * from "./core/assert.js";
+export * from "./core/rand.js";
+export * from "./core/storage.js";
