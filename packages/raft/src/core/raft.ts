@@ -259,6 +259,13 @@ export class Raft {
       throw err;
     }
     assert(snapshot.metadata.index !== 0, "need non-empty snapshot");
+    const cs = snapshot.metadata.confState;
+    if (!cs.voters.includes(to) && !cs.learners.includes(to)) {
+      // The recipient would refuse a snapshot that predates its own addition. The application
+      // takes a snapshot after applying a conf change that adds a member (see RawNode's contract),
+      // so a usable one appears soon; until then, wait.
+      return false;
+    }
     pr.becomeSnapshot(snapshot.metadata.index);
     this.send(message({ type: MessageType.MSG_SNAP, to, snapshot }));
     return true;

@@ -10,6 +10,9 @@
  *   4. apply rd.snapshot (if any) and then rd.committedEntries, in order; for a conf change entry,
  *      call applyConfChange;
  *   5. `node.advance(rd)`.
+ * The application also takes snapshots (MemoryStorage.createSnapshot) to bound the log, and must
+ * take one after applying a conf change that adds a member: a new member starts empty and can
+ * only accept a snapshot whose configuration includes it.
  * A second ready() before advance() is a programmer error and fails an assertion.
  */
 import { assert } from "./assert.js";
