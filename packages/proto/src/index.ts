@@ -1,11 +1,25 @@
 /** Generated protobuf types, one namespace per proto group. See scripts/gen-proto.mjs. */
-import { configureLongs } from "./longs.js";
+import "./configure.js"; // must stay first: configures 64-bit decoding before the codecs load
 import raftGen from "../gen/raft.js";
-
-configureLongs();
 
 export { configureLongs, UnsafeIntegerError } from "./longs.js";
 export const raftpb = raftGen.coxswain.raft;
 export { default as protobuf } from "protobufjs/minimal.js";
 // eslint-disable-next-line @typescript-eslint/no-namespace
 export import raftpbTypes = raftGen.coxswain.raft;
+
+import etcdGen from "../gen/etcd.js";
+// etcd's v3 API (proto/etcd/), wire-compatible with etcd's own packages.
+export const etcdserverpb = etcdGen.etcdserverpb;
+export const mvccpb = etcdGen.mvccpb;
+export const authpb = etcdGen.authpb;
+// eslint-disable-next-line @typescript-eslint/no-namespace
+export import etcdserverpbTypes = etcdGen.etcdserverpb;
+// eslint-disable-next-line @typescript-eslint/no-namespace
+export import mvccpbTypes = etcdGen.mvccpb;
+// eslint-disable-next-line @typescript-eslint/no-namespace
+export import authpbTypes = etcdGen.authpb;
+// What the store replicates through Raft (proto/etcd/store/).
+export const storepb = etcdGen.coxswain.store;
+// eslint-disable-next-line @typescript-eslint/no-namespace
+export import storepbTypes = etcdGen.coxswain.store;

@@ -1,4 +1,4 @@
-/** Public entry point of @coxswain/raft. */
+/** Public entry point of @coxswain/raft. See README.md for the vocabulary and the Ready contract. */
 export * from "./core/types.js";
 export * from "./core/assert.js";
 export * from "./core/rand.js";
@@ -7,3 +7,8 @@ export * from "./core/log.js";
 export * from "./core/progress.js";
 export * from "./core/raft.js";
 export * from "./core/rawnode.js";
+export * from "./logging.js";
+export * from "./storage/log-store.js";
+export * from "./storage/durable-log-store.js";
+export * from "./transport/index.js";
+export * from "./node/node.js";
