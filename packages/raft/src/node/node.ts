@@ -497,7 +497,7 @@ export class RaftNode {
         this.raw.proposeConfChange({ type, nodeId, context });
       } catch (err) {
         this.confChanges.delete(contextKey(context));
-        reject(err as Error);
+        reject(err instanceof Error ? err : new Error(String(err)));
         return;
       }
       this.wake();
