@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConfChangeType, type Entry, type SnapshotMetadata } from "../core/types.js";
 import { DurableLogStore } from "../storage/durable-log-store.js";
-import { MemoryLogStore, type LogStore } from "../storage/log-store.js";
+import { MemoryLogStore, type LogStore } from "../storage/index.js";
 import { MemoryNetwork, MemoryTransport } from "../transport/memory-transport.js";
 import { RaftNode, type StateMachine } from "./node.js";
 

@@ -112,6 +112,9 @@ describe("Snapshotter", () => {
     const s = new Snapshotter(dir);
     for (const index of [5, 10, 15, 20]) await s.save(snapshot(index, 1));
     assert.equal(await s.prune(2), 2);
-    assert.deepEqual((await s.list()).map((n) => n.index), [20, 15]);
+    assert.deepEqual(
+      (await s.list()).map((n) => n.index),
+      [20, 15],
+    );
   });
 });

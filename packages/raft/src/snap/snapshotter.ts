@@ -11,14 +11,15 @@
  *   16  8   payload length in bytes
  *   24  n   payload: raftpb.Snapshot (metadata and the state machine's data)
  */
-import { mkdir, open, readFile, readdir, rename, unlink } from "node:fs/promises";
+import { open, readFile, readdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { raftpb } from "@coxswain/proto";
 import { assert } from "../core/assert.js";
 import type { Snapshot } from "../core/types.js";
 import { isEmptySnapshot } from "../core/types.js";
-import { syncDirectory, writeFully } from "../wal/fsync.js";
+import { createLogger, type Logger } from "../logging.js";
+import { createDirectoryDurably, syncDirectory, writeFully } from "../wal/fsync.js";
 
 const MAGIC = new TextEncoder().encode("COXSNAP1");
 const HEADER_SIZE_BYTES = 24;
@@ -35,8 +36,10 @@ export interface BrokenSnapshotReport {
 }
 
 export interface SnapshotterOptions {
-  /** Told about every damaged snapshot file set aside; by default a JSON line on stderr. */
+  /** Told about every damaged snapshot file set aside; by default a warning is logged. */
   onBroken?: (report: BrokenSnapshotReport) => void;
+  /** Where the default onBroken logs (a logger for component "snap" if not given). */
+  logger?: Logger;
 }
 
 export interface SnapshotFileName {
@@ -65,13 +68,13 @@ export class Snapshotter {
     readonly dir: string,
     options: SnapshotterOptions = {},
   ) {
-    this.onBroken = options.onBroken ?? logBroken;
+    this.onBroken = options.onBroken ?? ((report) => (options.logger ?? createLogger("snap")).warn(report, "damaged snapshot file set aside"));
   }
 
   /** Writes the snapshot durably; resolves once the file and its name are on disk. */
   async save(snapshot: Snapshot): Promise<void> {
     assert(!isEmptySnapshot(snapshot), "an empty snapshot is never saved");
-    await mkdir(this.dir, { recursive: true });
+    await createDirectoryDurably(this.dir);
     const { index, term } = snapshot.metadata;
     const payload = raftpb.Snapshot.encode(snapshot).finish();
     const header = new Uint8Array(HEADER_SIZE_BYTES);
@@ -198,9 +201,7 @@ function decodeSnapshotFile(buf: Buffer, expected: SnapshotFileName): Snapshot {
   const metadata = decoded.metadata;
   if (metadata === null || metadata === undefined) throw new SnapshotFileError("snapshot has no metadata");
   if (metadata.index !== expected.index || metadata.term !== expected.term) {
-    throw new SnapshotFileError(
-      `file is named for (index ${expected.index}, term ${expected.term}) but holds (${metadata.index}, ${metadata.term})`,
-    );
+    throw new SnapshotFileError(`file is named for (index ${expected.index}, term ${expected.term}) but holds (${metadata.index}, ${metadata.term})`);
   }
   const confState = metadata.confState;
   return {
@@ -215,10 +216,4 @@ function decodeSnapshotFile(buf: Buffer, expected: SnapshotFileName): Snapshot {
 
 function isNotFound(error: unknown): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === "ENOENT";
-}
-
-function logBroken(report: BrokenSnapshotReport): void {
-  process.stderr.write(
-    JSON.stringify({ level: "warn", component: "snap", msg: "damaged snapshot file set aside", ...report }) + "\n",
-  );
 }

@@ -2,12 +2,12 @@
  * The LogStore that survives crashes: snapshot files in <dir>/snap, the WAL in <dir>/wal, and the
  * MemoryStorage the core reads, rebuilt from both on open.
  */
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { assert } from "../core/assert.js";
 import { MemoryStorage } from "../core/storage.js";
 import type { ConfState, Entry, HardState, Snapshot } from "../core/types.js";
 import { isEmptySnapshot } from "../core/types.js";
+import { createLogger, type Logger } from "../logging.js";
 import { type BrokenSnapshotReport, Snapshotter } from "../snap/snapshotter.js";
 import { Wal, type WalStats } from "../wal/wal.js";
 import { type LogStore, applyToStorage, checkSnapshotIsNewer, snapshotAndCompact } from "./log-store.js";
@@ -19,8 +19,10 @@ export interface DurableLogStoreOptions {
   segmentSizeBytesMax?: number;
   /** Snapshot files kept; at least 2, so a damaged newest one can fall back. */
   snapshotsKeptMax?: number;
-  /** Told about damaged snapshot files set aside during recovery. */
+  /** Told about damaged snapshot files set aside during recovery (by default they are logged). */
   onBrokenSnapshot?: (report: BrokenSnapshotReport) => void;
+  /** Where recovery reports a truncated torn tail or a damaged snapshot (component "raft-storage" if not given). */
+  logger?: Logger;
 }
 
 /** The files on disk do not add up to a state the node can start from. */
@@ -47,13 +49,17 @@ export class DurableLogStore implements LogStore {
   static async open(dir: string, options: DurableLogStoreOptions = {}): Promise<DurableLogStore> {
     const snapshotsKeptMax = options.snapshotsKeptMax ?? SNAPSHOTS_KEPT_MAX_DEFAULT;
     assert(snapshotsKeptMax >= 2, "snapshotsKeptMax is at least 2");
-    await mkdir(dir, { recursive: true });
     const walOptions = options.segmentSizeBytesMax === undefined ? {} : { segmentSizeBytesMax: options.segmentSizeBytesMax };
     const { wal, recovered } = await Wal.open(join(dir, "wal"), walOptions);
-    const snapshotter = new Snapshotter(
-      join(dir, "snap"),
-      options.onBrokenSnapshot === undefined ? {} : { onBroken: options.onBrokenSnapshot },
-    );
+    // Created only when there is something to say: a clean recovery logs nothing.
+    let created: Logger | null = null;
+    const logger = (): Logger => options.logger ?? (created ??= createLogger("raft-storage"));
+    const snapshotter = new Snapshotter(join(dir, "snap"), {
+      onBroken: options.onBrokenSnapshot ?? ((report) => logger().warn(report, "damaged snapshot file set aside")),
+    });
+    if (recovered.tornTail !== null) {
+      logger().warn({ ...recovered.tornTail }, "WAL: cut off a torn write at the end of the last segment (a save that was never acknowledged)");
+    }
     try {
       let snapshot: Snapshot | null = null;
       let entries: Entry[] | null = null;
@@ -68,18 +74,14 @@ export class DurableLogStore implements LogStore {
       if (snapshot === null) entries = recovered.entriesAfter(null);
       if (entries === null) {
         const marked = recovered.markers.map((m) => `(index ${m.index}, term ${m.term})`).join(", ");
-        throw new LogStoreRecoveryError(
-          `${dir}: the WAL continues only from snapshot ${marked}, and no intact snapshot file for it exists`,
-        );
+        throw new LogStoreRecoveryError(`${dir}: the WAL continues only from snapshot ${marked}, and no intact snapshot file for it exists`);
       }
       const storage = new MemoryStorage();
       if (snapshot !== null) storage.applySnapshot(snapshot);
       storage.append(entries);
       const hardState = recovered.hardState;
       if (hardState.commit > storage.lastIndex()) {
-        throw new LogStoreRecoveryError(
-          `${dir}: the hard state commits index ${hardState.commit} but the log ends at ${storage.lastIndex()}`,
-        );
+        throw new LogStoreRecoveryError(`${dir}: the hard state commits index ${hardState.commit} but the log ends at ${storage.lastIndex()}`);
       }
       storage.setHardState(hardState);
       return new DurableLogStore(storage, wal, snapshotter, snapshotsKeptMax);

@@ -31,25 +31,14 @@ export function checkSnapshotIsNewer(storage: MemoryStorage, index: number): voi
 }
 
 /** The in-memory half of persist(): snapshot first, then entries, then hard state. */
-export function applyToStorage(
-  storage: MemoryStorage,
-  hardState: HardState | null,
-  entries: Entry[],
-  snapshot: Snapshot | null,
-): void {
+export function applyToStorage(storage: MemoryStorage, hardState: HardState | null, entries: Entry[], snapshot: Snapshot | null): void {
   if (snapshot !== null && !isEmptySnapshot(snapshot)) storage.applySnapshot(snapshot);
   storage.append(entries);
   if (hardState !== null) storage.setHardState(hardState);
 }
 
 /** The in-memory half of createSnapshot(). */
-export function snapshotAndCompact(
-  storage: MemoryStorage,
-  index: number,
-  confState: ConfState,
-  data: Uint8Array,
-  retainEntries: number,
-): Snapshot {
+export function snapshotAndCompact(storage: MemoryStorage, index: number, confState: ConfState, data: Uint8Array, retainEntries: number): Snapshot {
   assert(retainEntries >= 0, `retainEntries is not negative, got ${retainEntries}`);
   const snapshot = storage.createSnapshot(index, confState, data);
   const compactIndex = index - retainEntries;

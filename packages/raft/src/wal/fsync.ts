@@ -1,6 +1,7 @@
 /** Small file helpers shared by the WAL and the snapshotter. */
 import type { FileHandle } from "node:fs/promises";
-import { open } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { assert } from "../core/assert.js";
 
 /**
@@ -24,4 +25,20 @@ export async function writeFully(handle: FileHandle, buf: Uint8Array, position: 
     assert(bytesWritten > 0, "write made no progress");
     written += bytesWritten;
   }
+}
+
+/**
+ * mkdir -p that also makes the new directories' names durable: each new directory is an entry in
+ * its parent, so every parent of a directory created here is synced, top down.
+ */
+export async function createDirectoryDurably(dir: string): Promise<void> {
+  const firstCreated = await mkdir(dir, { recursive: true });
+  if (firstCreated === undefined) return;
+  const top = resolve(firstCreated);
+  const parents: string[] = [];
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    parents.push(dirname(current));
+    if (current === top) break;
+  }
+  for (const parent of parents.reverse()) await syncDirectory(parent);
 }

@@ -4,8 +4,7 @@ import type { Entry } from "../core/types.js";
 import { LogReplay, ReplayError } from "./replay.js";
 
 const e = (index: number, term: number): Entry => ({ index, term, type: 0, data: new Uint8Array(0) });
-const run = (first: number, last: number, term: number): Entry[] =>
-  Array.from({ length: last - first + 1 }, (_, k) => e(first + k, term));
+const run = (first: number, last: number, term: number): Entry[] => Array.from({ length: last - first + 1 }, (_, k) => e(first + k, term));
 const show = (ents: Entry[] | null): string | null => (ents === null ? null : ents.map((x) => `${x.index}@${x.term}`).join(" "));
 
 function replay(fromStart: boolean, steps: Array<Entry[] | { marker: [number, number] }>): LogReplay {

@@ -13,14 +13,7 @@
  *   head is synced.
  */
 import { WalCorruptError } from "./errors.js";
-import {
-  RECORD_ALIGNMENT_BYTES,
-  RECORD_HEADER_SIZE_BYTES,
-  RecordType,
-  type WalRecord,
-  looksLikeRecordHeader,
-  readRecordAt,
-} from "./record.js";
+import { RECORD_ALIGNMENT_BYTES, RECORD_HEADER_SIZE_BYTES, RecordType, type WalRecord, looksLikeRecordHeader, readRecordAt } from "./record.js";
 
 /** The record and batch sequence numbers the next record must carry. */
 export interface SequenceExpectation {
@@ -48,12 +41,7 @@ export interface ScannedSegment {
  * @param expected the sequence numbers the first record must carry, or null when no earlier
  *   segment exists to say (the oldest segment after a release)
  */
-export function scanSegment(
-  buf: Uint8Array,
-  file: string,
-  isLast: boolean,
-  expected: SequenceExpectation | null,
-): ScannedSegment {
+export function scanSegment(buf: Uint8Array, file: string, isLast: boolean, expected: SequenceExpectation | null): ScannedSegment {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const records: WalRecord[] = [];
   let offset = 0;
@@ -100,11 +88,7 @@ export function scanSegment(
   if (damage !== null) {
     const later = findRecordOfLaterBatch(buf, view, damage.offsetBytes + RECORD_ALIGNMENT_BYTES, next);
     if (later !== null) {
-      throw new WalCorruptError(
-        file,
-        damage.offsetBytes,
-        `${damage.reason}, yet a valid record of a later save follows at offset ${later.offsetBytes}`,
-      );
+      throw new WalCorruptError(file, damage.offsetBytes, `${damage.reason}, yet a valid record of a later save follows at offset ${later.offsetBytes}`);
     }
   }
   // The batch being written was never acknowledged: drop it whole, so a save is all or nothing.
@@ -140,12 +124,7 @@ function misplacement(record: WalRecord, first: boolean, expected: SequenceExpec
  * save than the one that was in progress at the damage. The pre-check rejects almost every offset
  * without computing a checksum, so this stays cheap even over a whole segment.
  */
-function findRecordOfLaterBatch(
-  buf: Uint8Array,
-  view: DataView,
-  from: number,
-  inProgress: SequenceExpectation,
-): WalRecord | null {
+function findRecordOfLaterBatch(buf: Uint8Array, view: DataView, from: number, inProgress: SequenceExpectation): WalRecord | null {
   const start = Math.ceil(from / RECORD_ALIGNMENT_BYTES) * RECORD_ALIGNMENT_BYTES;
   for (let offset = start; offset + RECORD_HEADER_SIZE_BYTES <= buf.byteLength; offset += RECORD_ALIGNMENT_BYTES) {
     if (!looksLikeRecordHeader(buf, offset)) continue;

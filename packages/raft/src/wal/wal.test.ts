@@ -139,11 +139,7 @@ describe("Wal", () => {
   test("concurrent saves are written in call order", async () => {
     const dir = await tempDir();
     const first = await Wal.open(dir);
-    await Promise.all([
-      first.wal.save(null, entries(1, 3, 1)),
-      first.wal.save(null, entries(4, 6, 1)),
-      first.wal.save(hardState(1, 6), entries(7, 9, 1)),
-    ]);
+    await Promise.all([first.wal.save(null, entries(1, 3, 1)), first.wal.save(null, entries(4, 6, 1)), first.wal.save(hardState(1, 6), entries(7, 9, 1))]);
     await first.wal.close();
     const { wal, recovered } = await Wal.open(dir);
     assertEntriesEqual(recovered.entries, entries(1, 9, 1));

@@ -6,13 +6,13 @@
  * README.md beside this file.
  */
 import type { FileHandle } from "node:fs/promises";
-import { mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { open, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { assert } from "../core/assert.js";
 import type { Entry, HardState } from "../core/types.js";
 import { emptyHardState, isEmptyHardState } from "../core/types.js";
 import { WalClosedError, WalCorruptError, WalFailedError } from "./errors.js";
-import { syncDirectory, writeFully } from "./fsync.js";
+import { createDirectoryDurably, syncDirectory, writeFully } from "./fsync.js";
 import {
   BatchEncoder,
   RecordType,
@@ -107,7 +107,7 @@ export class Wal {
   static async open(dir: string, options: WalOptions = {}): Promise<{ wal: Wal; recovered: WalRecovery }> {
     const segmentSizeBytesMax = options.segmentSizeBytesMax ?? SEGMENT_SIZE_BYTES_MAX_DEFAULT;
     assert(segmentSizeBytesMax >= SEGMENT_SIZE_BYTES_MIN, `segmentSizeBytesMax is at least ${SEGMENT_SIZE_BYTES_MIN}`);
-    await mkdir(dir, { recursive: true });
+    await createDirectoryDurably(dir);
     const segments = await listSegments(dir);
 
     if (segments.length === 0) {
@@ -389,9 +389,7 @@ function newestOf(markers: readonly SnapshotMarker[]): SnapshotMarker | null {
 }
 
 function recoveryFrom(dir: string, replay: LogReplay, tornTail: WalRecovery["tornTail"]): WalRecovery {
-  const usable = [...replay.markers()]
-    .sort((a, b) => b.index - a.index || b.term - a.term)
-    .filter((m) => replay.entriesAfter(m) !== null);
+  const usable = [...replay.markers()].sort((a, b) => b.index - a.index || b.term - a.term).filter((m) => replay.entriesAfter(m) !== null);
   const snapshot = usable[0] ?? null;
   const entries = replay.entriesAfter(snapshot);
   if (entries === null) {
