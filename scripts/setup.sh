@@ -37,6 +37,7 @@ fi
 if [ "${SETUP_DEBIAN:-0}" = 1 ]; then
   missing=()
   command -v etcdctl >/dev/null || missing+=(etcd-client)
+  command -v curl >/dev/null || missing+=(curl)
   command -v etcd >/dev/null || [ -x /usr/bin/etcd ] || missing+=(etcd-server)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"

@@ -9,7 +9,7 @@ import type { ConfState, Entry, HardState, Snapshot } from "../core/types.js";
 import { isEmptySnapshot } from "../core/types.js";
 import { createLogger, type Logger } from "../logging.js";
 import { type BrokenSnapshotReport, Snapshotter } from "../snap/snapshotter.js";
-import { Wal, type WalStats } from "../wal/wal.js";
+import { Wal, type WalOptions, type WalStats } from "../wal/wal.js";
 import { type LogStore, applyToStorage, checkSnapshotIsNewer, snapshotAndCompact } from "./log-store.js";
 
 export const SNAPSHOTS_KEPT_MAX_DEFAULT = 3;
@@ -17,6 +17,8 @@ export const SNAPSHOTS_KEPT_MAX_DEFAULT = 3;
 export interface DurableLogStoreOptions {
   /** Passed to the WAL (default 64 MiB). */
   segmentSizeBytesMax?: number;
+  /** Passed to the WAL: the duration of each fdatasync, for metrics. */
+  onFsync?: (durationSeconds: number) => void;
   /** Snapshot files kept; at least 2, so a damaged newest one can fall back. */
   snapshotsKeptMax?: number;
   /** Told about damaged snapshot files set aside during recovery (by default they are logged). */
@@ -49,7 +51,10 @@ export class DurableLogStore implements LogStore {
   static async open(dir: string, options: DurableLogStoreOptions = {}): Promise<DurableLogStore> {
     const snapshotsKeptMax = options.snapshotsKeptMax ?? SNAPSHOTS_KEPT_MAX_DEFAULT;
     assert(snapshotsKeptMax >= 2, "snapshotsKeptMax is at least 2");
-    const walOptions = options.segmentSizeBytesMax === undefined ? {} : { segmentSizeBytesMax: options.segmentSizeBytesMax };
+    const walOptions: WalOptions = {
+      ...(options.segmentSizeBytesMax === undefined ? {} : { segmentSizeBytesMax: options.segmentSizeBytesMax }),
+      ...(options.onFsync === undefined ? {} : { onFsync: options.onFsync }),
+    };
     const { wal, recovered } = await Wal.open(join(dir, "wal"), walOptions);
     // Created only when there is something to say: a clean recovery logs nothing.
     let created: Logger | null = null;

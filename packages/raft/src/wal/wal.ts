@@ -36,6 +36,8 @@ const TEMP_SUFFIX = ".tmp";
 export interface WalOptions {
   /** A new segment is started by the first write after the current one reaches this size. */
   segmentSizeBytesMax?: number;
+  /** Told how long each segment fdatasync took (etcd_disk_wal_fsync_duration_seconds). */
+  onFsync?: (durationSeconds: number) => void;
 }
 
 export interface WalRecovery {
@@ -100,6 +102,9 @@ export class Wal {
     private newestMarker: SnapshotMarker | null,
   ) {}
 
+  /** See WalOptions.onFsync. */
+  private onFsync: ((durationSeconds: number) => void) | undefined;
+
   /**
    * Opens the WAL in dir (creating it if empty), recovers what it holds and truncates a torn tail.
    * Throws WalCorruptError on damage that is not a torn tail.
@@ -112,6 +117,7 @@ export class Wal {
 
     if (segments.length === 0) {
       const wal = new Wal(dir, segmentSizeBytesMax, [], null, 0, { recordSeq: 0, batchSeq: 0 }, 0, emptyHardState(), null);
+      wal.onFsync = options.onFsync;
       await wal.startSegment(0, 1);
       const replay = new LogReplay(true);
       return { wal, recovered: recoveryFrom(dir, replay, null) };
@@ -147,6 +153,7 @@ export class Wal {
       replay.hardState,
       newestOf(replay.markers()),
     );
+    wal.onFsync = options.onFsync;
     wal.file = await open(last.path, "r+");
     if (tornTail !== null) {
       // Cut the torn batch off and make the cut durable before anything new is appended after it.
@@ -249,7 +256,9 @@ export class Wal {
     const file = this.file;
     assert(file !== null, "a segment is open for writing");
     await writeFully(file, batch, this.fileSizeBytes);
+    const syncStarted = performance.now();
     await file.datasync();
+    this.onFsync?.((performance.now() - syncStarted) / 1000);
     this.stats.fsyncs++;
     this.fileSizeBytes += batch.byteLength;
     this.stats.bytesWritten += batch.byteLength;
