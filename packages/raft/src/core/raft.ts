@@ -886,6 +886,8 @@ export class Raft {
     }
     this.isLearner = t.learners.has(this.id);
     if (this.state === StateType.Leader) {
+      // Contact a new member at once rather than at the next heartbeat (etcd does the same).
+      if (cc.type !== ConfChangeType.REMOVE_NODE && id !== this.id) this.sendAppend(id);
       if (!t.voters.has(this.id)) {
         // A leader removed from the voters steps down; the rest elect a new one (thesis §4.2.2).
         this.becomeFollower(this.term, NONE);
