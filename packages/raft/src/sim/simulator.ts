@@ -266,7 +266,8 @@ export class Simulation {
     this.partition = null;
     this.dropRate = 0;
     this.dupRate = 0;
-    this.delayTicksMax = Math.min(this.delayTicksMax, 1);
+    // A healed network behaves like the real transport: no loss, in order, prompt.
+    this.delayTicksMax = 0;
     for (const n of this.nodes.values()) {
       if (!n.up && !n.shutDown) {
         this.trace(`restart ${n.id} (heal)`);
@@ -423,8 +424,9 @@ export class Simulation {
     const due = this.network.filter((f) => f.deliverAt <= this.now);
     if (due.length === 0) return;
     this.network = this.network.filter((f) => f.deliverAt > this.now);
-    // Same-tick messages arrive in any order (reordering).
-    for (const f of this.shuffled(due)) {
+    // Same-tick messages arrive in any order (reordering), except on a healed network.
+    const ordered = this.healing ? due.sort((a, b) => a.seq - b.seq) : this.shuffled(due);
+    for (const f of ordered) {
       const m = f.message;
       const to = this.nodes.get(m.to);
       if (to === undefined || !to.up || to.shutDown) continue;
