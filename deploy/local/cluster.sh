@@ -17,9 +17,12 @@ metrics_port() { echo "${1}2381"; }
 
 say() { printf 'cluster: %s\n' "$*" >&2; }
 
-running() { # process name -> 0 if its pid file names a live process
-  local pidfile="$state/pids/$1.pid"
-  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+running() { # process name -> 0 if its pid file names a live process (a zombie is not live)
+  local pidfile="$state/pids/$1.pid" pid
+  [ -f "$pidfile" ] || return 1
+  pid="$(cat "$pidfile")"
+  [ -r "/proc/$pid/stat" ] || return 1
+  [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ]
 }
 
 start_store() {
@@ -56,9 +59,9 @@ stop_all() {
   for pidfile in "$state"/pids/*.pid; do
     [ -f "$pidfile" ] || continue
     local name pid; name="$(basename "$pidfile" .pid)"; pid="$(cat "$pidfile")"
-    if kill -0 "$pid" 2>/dev/null; then
+    if running "$name"; then
       kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      for _ in $(seq 50); do running "$name" || break; sleep 0.1; done
       kill -KILL "$pid" 2>/dev/null || true
       say "stopped $name"
     fi

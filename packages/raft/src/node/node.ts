@@ -139,6 +139,9 @@ const DEFAULTS = {
   readIndexTimeoutMs: 5_000,
 } as const;
 
+/** Bytes of the waiter token at the start of a ConfChange's context. */
+const CONF_CHANGE_TOKEN_BYTES = 8;
+
 function contextKey(ctx: Uint8Array): string {
   return Buffer.from(ctx.buffer, ctx.byteOffset, ctx.byteLength).toString("hex");
 }
@@ -371,8 +374,12 @@ export class RaftNode {
     this.confState = this.raw.applyConfChange(cc);
     if (cc.type === ConfChangeType.ADD_LEARNER || cc.type === ConfChangeType.ADD_VOTER) this.memberAddedSinceSnapshot = true;
     this.log.info({ type: ConfChangeType[cc.type], node: cc.nodeId, index: e.index, voters: this.confState.voters, learners: this.confState.learners }, "applied configuration change");
-    this.sm.confChanged?.(cc, this.confState, e.index);
-    const key = contextKey(cc.context);
+    // Conf changes proposed through proposeConfChange carry a token before the payload; ones
+    // written by other means (or older members) may be shorter.
+    const hasToken = cc.context.byteLength >= CONF_CHANGE_TOKEN_BYTES;
+    const payload = hasToken ? cc.context.subarray(CONF_CHANGE_TOKEN_BYTES) : cc.context;
+    this.sm.confChanged?.({ ...cc, context: payload }, this.confState, e.index);
+    const key = hasToken ? contextKey(cc.context.subarray(0, CONF_CHANGE_TOKEN_BYTES)) : "";
     const waiter = this.confChanges.get(key);
     if (waiter !== undefined) {
       this.confChanges.delete(key);
@@ -486,17 +493,23 @@ export class RaftNode {
     });
   }
 
-  /** Proposes a membership change; resolves with the new configuration once it is applied here. */
-  proposeConfChange(type: ConfChangeType, nodeId: number): Promise<ConfState> {
+  /**
+   * Proposes a membership change; resolves with the new configuration once it is applied here.
+   * `payload` travels in the ConfChange's context (etcd puts the new Member there) and reaches
+   * StateMachine.confChanged unchanged; the node prefixes its own token to find the waiter.
+   */
+  proposeConfChange(type: ConfChangeType, nodeId: number, payload: Uint8Array = new Uint8Array(0)): Promise<ConfState> {
     this.checkRunning();
-    const context = new Uint8Array(8);
+    const context = new Uint8Array(CONF_CHANGE_TOKEN_BYTES + payload.byteLength);
     new DataView(context.buffer).setFloat64(0, Math.random());
+    context.set(payload, CONF_CHANGE_TOKEN_BYTES);
+    const token = contextKey(context.subarray(0, CONF_CHANGE_TOKEN_BYTES));
     return new Promise<ConfState>((resolve, reject) => {
-      this.confChanges.set(contextKey(context), { resolve, reject });
+      this.confChanges.set(token, { resolve, reject });
       try {
         this.raw.proposeConfChange({ type, nodeId, context });
       } catch (err) {
-        this.confChanges.delete(contextKey(context));
+        this.confChanges.delete(token);
         reject(err instanceof Error ? err : new Error(String(err)));
         return;
       }

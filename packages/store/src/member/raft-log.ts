@@ -8,6 +8,7 @@
  * clock, carried out through the log) and giving every live lease a fresh TTL on election.
  */
 import { storepb, type storepbTypes } from "@coxswain/proto";
+import { NodeStoppedError, ProposalDroppedError, ProposalQueueFullError, ReadIndexTimeoutError } from "@coxswain/raft";
 import {
   ConfChangeType,
   type ConfChange,
@@ -21,29 +22,10 @@ import {
 } from "@coxswain/raft";
 import type { MemberRecord } from "../cluster/members.js";
 import type { ApplyResult, StoreStateMachine } from "../apply/state-machine.js";
+import type { RequestLimits } from "../apply/validate.js";
+import { NoLeaderError, RequestTimeoutError, StoppedError, TooManyRequestsError } from "../errors.js";
+import { encodeProposal, type ReplicatedLog } from "../server/context.js";
 
-/** The RPC gave up waiting for its entry to apply (etcd: "etcdserver: request timed out"). */
-export class RequestTimeoutError extends Error {
-  override readonly name = "RequestTimeoutError";
-  constructor() {
-    super("etcdserver: request timed out");
-  }
-}
-
-/** The member is stopping; pending requests fail with this. */
-export class StoppingError extends Error {
-  override readonly name = "StoppingError";
-  constructor() {
-    super("etcdserver: server stopped");
-  }
-}
-
-export interface ReplicatedLog {
-  propose(request: storepbTypes.IInternalRequest): Promise<ApplyResult>;
-  /** Waits until a linearizable read may be served from the local state machine. */
-  readIndex(): Promise<void>;
-  isLeader(): boolean;
-}
 
 /** What a ConfChange's context carries: the member being added (etcd puts its Member there too). */
 export interface MemberContext {
@@ -72,6 +54,7 @@ export interface RaftLogOptions {
   memberId: number;
   stateMachine: StoreStateMachine;
   requestTimeoutMs: number;
+  limits: RequestLimits;
   logger: Logger;
   /** Called after a membership change is applied (to update the transport's peers). */
   onMembersChanged?: (members: MemberRecord[]) => void;
@@ -148,38 +131,50 @@ export class RaftStoreLog implements ReplicatedLog, StateMachine {
 
   // ---- ReplicatedLog (called by the RPC handlers) -----------------------------------------
 
+  /**
+   * Appends the request (its id and header set by the caller, see server/context.ts propose()) and
+   * resolves with the result of applying it here. Refuses requests over --max-request-bytes.
+   */
   propose(request: storepbTypes.IInternalRequest): Promise<ApplyResult> {
     const node = this.node;
-    if (node === null || this.stopping) return Promise.reject(new StoppingError());
-    const id = this.nextRequestId++;
-    const envelope: storepbTypes.IInternalRequest = {
-      ...request,
-      id,
-      header: { proposerId: this.opts.memberId, proposedAtUnixMs: Date.now() },
-    };
-    const data = storepb.InternalRequest.encode(envelope).finish();
+    if (node === null || this.stopping) return Promise.reject(new StoppedError());
+    let data: Uint8Array;
+    try {
+      data = encodeProposal(request, this.opts.limits);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const id = typeof request.id === "number" ? request.id : 0;
+    assert(id !== 0 && request.header?.proposerId === this.opts.memberId, "a proposal carries this member's request id and header");
     return new Promise<ApplyResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(id);
         reject(new RequestTimeoutError());
       }, this.opts.requestTimeoutMs);
       this.waiters.set(id, { resolve, reject, timer });
-      node.propose(data).catch((err: unknown) => {
-        // Dropped before it entered the log (no leader, queue full): fail at once.
-        const w = this.waiters.get(id);
-        if (w === undefined) return;
-        this.waiters.delete(id);
-        clearTimeout(w.timer);
-        this.stats.failedProposals++;
-        reject(err instanceof Error ? err : new Error(String(err)));
-      });
+      node.propose(data).then(
+        () => undefined,
+        (err: unknown) => {
+          const w = this.waiters.get(id);
+          if (w !== undefined) {
+            this.waiters.delete(id);
+            clearTimeout(w.timer);
+          }
+          this.stats.failedProposals++;
+          reject(toEtcdError(err));
+        },
+      );
     });
   }
 
   async readIndex(): Promise<void> {
     const node = this.node;
-    if (node === null || this.stopping) throw new StoppingError();
-    await node.readIndex();
+    if (node === null || this.stopping) throw new StoppedError();
+    try {
+      await node.readIndex();
+    } catch (err) {
+      throw toEtcdError(err);
+    }
   }
 
   isLeader(): boolean {
@@ -194,8 +189,17 @@ export class RaftStoreLog implements ReplicatedLog, StateMachine {
     this.stopping = true;
     for (const w of this.waiters.values()) {
       clearTimeout(w.timer);
-      w.reject(new StoppingError());
+      w.reject(new StoppedError());
     }
     this.waiters.clear();
   }
+}
+
+/** Maps the Raft node's typed errors to the etcd errors clients understand. */
+function toEtcdError(err: unknown): Error {
+  if (err instanceof ProposalDroppedError) return new NoLeaderError();
+  if (err instanceof ProposalQueueFullError) return new TooManyRequestsError();
+  if (err instanceof NodeStoppedError) return new StoppedError();
+  if (err instanceof ReadIndexTimeoutError) return new RequestTimeoutError();
+  return err instanceof Error ? err : new Error(String(err));
 }
