@@ -60,7 +60,14 @@ export default tseslint.config(
       ],
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["node:*", "fs", "net", "os", "child_process", "dgram", "http", "http2", "crypto", "@grpc/*", "pino"], message: "The Raft core does no I/O." }] },
+        {
+          patterns: [
+            {
+              group: ["node:*", "fs", "net", "os", "child_process", "dgram", "http", "http2", "crypto", "@grpc/*", "pino"],
+              message: "The Raft core does no I/O.",
+            },
+          ],
+        },
       ],
     },
   },

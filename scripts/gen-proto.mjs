@@ -44,8 +44,23 @@ for (const [name, files] of Object.entries(groups)) {
   process.stderr.write(`proto: generating ${name} from ${files.length} file(s)\n`);
   execFileSync(
     join(bin, "pbjs"),
-    ["-t", "static-module", "-w", "commonjs", "-r", name, "--force-number", "--no-verify", "--no-delimited",
-     "--no-beautify", "-p", protoDir, "-o", js, ...sources],
+    [
+      "-t",
+      "static-module",
+      "-w",
+      "commonjs",
+      "-r",
+      name,
+      "--force-number",
+      "--no-verify",
+      "--no-delimited",
+      "--no-beautify",
+      "-p",
+      protoDir,
+      "-o",
+      js,
+      ...sources,
+    ],
     { stdio: "inherit" },
   );
   execFileSync(join(bin, "pbts"), ["--no-comments", "-o", dts, js], { stdio: "inherit" });

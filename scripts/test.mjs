@@ -32,9 +32,5 @@ if (suites.length === 0) {
 }
 const files = suites.flatMap((s) => s.files);
 console.error(`test: ${files.length} files in ${suites.map((s) => s.name).join(", ")}`);
-const result = spawnSync(
-  process.execPath,
-  ["--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
-  { stdio: "inherit", cwd: root },
-);
+const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", ...files], { stdio: "inherit", cwd: root });
 process.exit(result.status ?? 1);

@@ -9,16 +9,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  DurableLogStore,
-  type Entry,
-  type LogStore,
-  MemoryLogStore,
-  MemoryNetwork,
-  MemoryTransport,
-  RaftNode,
-  type StateMachine,
-} from "@coxswain/raft";
+import { DurableLogStore, type Entry, type LogStore, MemoryLogStore, MemoryNetwork, MemoryTransport, RaftNode, type StateMachine } from "@coxswain/raft";
 import { percentile, printBenchLine, printTable, type BenchRow } from "../report.js";
 
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 5);

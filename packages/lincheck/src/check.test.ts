@@ -12,32 +12,19 @@ type CounterInput = { readonly add: number } | { readonly read: true };
 type CounterOutput = number | "done";
 const counterModel: Model<number, CounterInput, CounterOutput> = {
   init: () => 0,
-  step: (state, input, output) =>
-    "add" in input
-      ? { ok: output === "done", state: state + input.add }
-      : { ok: output === state, state },
+  step: (state, input, output) => ("add" in input ? { ok: output === "done", state: state + input.add } : { ok: output === state, state }),
   equal: (a, b) => a === b,
 };
 type CounterOp = Operation<CounterInput, CounterOutput>;
 
-const add = (
-  clientId: number,
-  n: number,
-  callMs: number,
-  returnMs: number,
-): CounterOp => ({
+const add = (clientId: number, n: number, callMs: number, returnMs: number): CounterOp => ({
   clientId,
   input: { add: n },
   output: "done",
   callMs,
   returnMs,
 });
-const read = (
-  clientId: number,
-  value: number,
-  callMs: number,
-  returnMs: number,
-): CounterOp => ({
+const read = (clientId: number, value: number, callMs: number, returnMs: number): CounterOp => ({
   clientId,
   input: { read: true },
   output: value,
@@ -55,54 +42,27 @@ function concurrentAddsThenRead(n: number, readValue: number): CounterOp[] {
 
 describe("checker", () => {
   test("a model without a partition function is checked as one partition", () => {
-    const result = checkHistory(counterModel, [
-      add(1, 2, 0, 10),
-      add(2, 3, 1, 11),
-      read(3, 5, 12, 13),
-    ]);
+    const result = checkHistory(counterModel, [add(1, 2, 0, 10), add(2, 3, 1, 11), read(3, 5, 12, 13)]);
     assert.equal(result.outcome, "ok");
     assert.equal(result.partitions.length, 1);
     assert.equal(result.partitions[0]?.label, "partition 0");
   });
 
   test("a read that only an intermediate state explains must overlap the adds", () => {
-    assert.equal(
-      checkHistory(counterModel, [
-        add(1, 2, 0, 10),
-        add(2, 3, 1, 11),
-        read(3, 3, 5, 6),
-      ]).outcome,
-      "ok",
-    );
-    assert.equal(
-      checkHistory(counterModel, [
-        add(1, 2, 0, 10),
-        add(2, 3, 1, 11),
-        read(3, 3, 12, 13),
-      ]).outcome,
-      "illegal",
-    );
+    assert.equal(checkHistory(counterModel, [add(1, 2, 0, 10), add(2, 3, 1, 11), read(3, 3, 5, 6)]).outcome, "ok");
+    assert.equal(checkHistory(counterModel, [add(1, 2, 0, 10), add(2, 3, 1, 11), read(3, 3, 12, 13)]).outcome, "illegal");
   });
 
   test("explanations fall back to JSON when the model does not describe operations", () => {
-    const result = checkHistory(counterModel, [
-      add(1, 2, 0, 1),
-      read(2, 7, 2, 3),
-    ]);
+    const result = checkHistory(counterModel, [add(1, 2, 0, 1), read(2, 7, 2, 3)]);
     assert.equal(result.outcome, "illegal");
-    assert.match(
-      result.illegal[0]?.text ?? "",
-      /client 2: \{"read":true\} -> 7  \[2, 3\]/,
-    );
+    assert.match(result.illegal[0]?.text ?? "", /client 2: \{"read":true\} -> 7  \[2, 3\]/);
     assert.match(result.illegal[0]?.text ?? "", /state after the prefix: 2/);
   });
 
   test("memoization lets many concurrent operations be checked without trying every order", () => {
     // 16 concurrent adds have 16! orders but only 2^16 (set, state) pairs.
-    const result = checkHistory(
-      counterModel,
-      concurrentAddsThenRead(16, 2 ** 16 - 1),
-    );
+    const result = checkHistory(counterModel, concurrentAddsThenRead(16, 2 ** 16 - 1));
     assert.equal(result.outcome, "ok", formatCheckResult(result));
   });
 
@@ -114,10 +74,7 @@ describe("checker", () => {
     assert.equal(result.outcome, "unknown");
     assert.equal(result.partitions[0]?.budgetExhausted, "steps");
     assert.equal(result.partitions[0]?.steps, 1000);
-    assert.match(
-      formatCheckResult(result),
-      /unknown \(ran out of steps after 1000 steps\)/,
-    );
+    assert.match(formatCheckResult(result), /unknown \(ran out of steps after 1000 steps\)/);
   });
 
   test("an exhausted time budget gives unknown", () => {
@@ -140,11 +97,7 @@ describe("checker", () => {
       ...counterModel,
       partition: (history) => [history.slice(0, 21), history.slice(21)],
     };
-    const history = [
-      ...concurrentAddsThenRead(20, -1),
-      add(1, 1, 0, 1),
-      read(2, 5, 2, 3),
-    ];
+    const history = [...concurrentAddsThenRead(20, -1), add(1, 1, 0, 1), read(2, 5, 2, 3)];
     const result = checkHistory(twoParts, history, {
       stepsMaxPerPartition: 1000,
     });
@@ -170,20 +123,11 @@ describe("checker", () => {
   });
 
   test("an operation that returns before it is called is rejected", () => {
-    assert.throws(
-      () => checkHistory(counterModel, [add(1, 1, 5, 4)]),
-      InvalidHistoryError,
-    );
+    assert.throws(() => checkHistory(counterModel, [add(1, 1, 5, 4)]), InvalidHistoryError);
   });
 
   test("an operation without a finite call time is rejected", () => {
-    assert.throws(
-      () => checkHistory(counterModel, [add(1, 1, Number.NaN, 4)]),
-      InvalidHistoryError,
-    );
-    assert.throws(
-      () => checkHistory(counterModel, [add(1, 1, 0, Number.NaN)]),
-      InvalidHistoryError,
-    );
+    assert.throws(() => checkHistory(counterModel, [add(1, 1, Number.NaN, 4)]), InvalidHistoryError);
+    assert.throws(() => checkHistory(counterModel, [add(1, 1, 0, Number.NaN)]), InvalidHistoryError);
   });
 });

@@ -106,23 +106,12 @@ export function checkHistory<State, Input, Output>(
   options: CheckOptions = {},
 ): CheckResult<State, Input, Output> {
   const stepsMax = options.stepsMaxPerPartition ?? defaultStepsMaxPerPartition;
-  assert(
-    Number.isInteger(stepsMax) && stepsMax > 0,
-    "stepsMaxPerPartition must be a positive integer",
-  );
-  assert(
-    options.timeoutMs === undefined || options.timeoutMs >= 0,
-    "timeoutMs must not be negative",
-  );
+  assert(Number.isInteger(stepsMax) && stepsMax > 0, "stepsMaxPerPartition must be a positive integer");
+  assert(options.timeoutMs === undefined || options.timeoutMs >= 0, "timeoutMs must not be negative");
   for (const op of history) validateTimes(op);
 
-  const deadlineMs =
-    options.timeoutMs === undefined
-      ? Infinity
-      : performance.now() + options.timeoutMs;
-  const partitions = model.partition
-    ? model.partition(history)
-    : [history.slice()];
+  const deadlineMs = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;
+  const partitions = model.partition ? model.partition(history) : [history.slice()];
 
   const results: PartitionResult[] = [];
   const illegal: IllegalExplanation<State, Input, Output>[] = [];
@@ -137,33 +126,21 @@ export function checkHistory<State, Input, Output>(
       outcome: search.outcome,
       operationCount: operations.length,
       steps: search.steps,
-      ...(search.budgetExhausted
-        ? { budgetExhausted: search.budgetExhausted }
-        : {}),
+      ...(search.budgetExhausted ? { budgetExhausted: search.budgetExhausted } : {}),
     });
     if (search.outcome === "illegal") {
-      assert(
-        search.deepest !== undefined,
-        "an illegal search records its deepest point",
-      );
+      assert(search.deepest !== undefined, "an illegal search records its deepest point");
       illegal.push(explain(model, operations, index, label, search.deepest));
       if (options.stopAtFirstIllegal === true) break;
     }
   }
 
-  const outcome: CheckOutcome =
-    illegal.length > 0
-      ? "illegal"
-      : results.some((r) => r.outcome === "unknown")
-        ? "unknown"
-        : "ok";
+  const outcome: CheckOutcome = illegal.length > 0 ? "illegal" : results.some((r) => r.outcome === "unknown") ? "unknown" : "ok";
   return { outcome, partitions: results, illegal, steps: stepsTotal };
 }
 
 /** A one-paragraph summary of a result, with the explanations of illegal partitions. */
-export function formatCheckResult<State, Input, Output>(
-  result: CheckResult<State, Input, Output>,
-): string {
+export function formatCheckResult<State, Input, Output>(result: CheckResult<State, Input, Output>): string {
   const counts = { ok: 0, illegal: 0, unknown: 0 };
   for (const p of result.partitions) counts[p.outcome] += 1;
   const lines = [
@@ -172,9 +149,7 @@ export function formatCheckResult<State, Input, Output>(
   ];
   for (const p of result.partitions) {
     if (p.outcome === "unknown") {
-      lines.push(
-        `  ${p.label}: unknown (ran out of ${p.budgetExhausted ?? "budget"} after ${p.steps} steps)`,
-      );
+      lines.push(`  ${p.label}: unknown (ran out of ${p.budgetExhausted ?? "budget"} after ${p.steps} steps)`);
     }
   }
   for (const e of result.illegal) lines.push(e.text);
@@ -183,14 +158,10 @@ export function formatCheckResult<State, Input, Output>(
 
 function validateTimes<Input, Output>(op: Operation<Input, Output>): void {
   if (!Number.isFinite(op.callMs)) {
-    throw new InvalidHistoryError(
-      `operation of client ${op.clientId} has a non-finite callMs (${op.callMs})`,
-    );
+    throw new InvalidHistoryError(`operation of client ${op.clientId} has a non-finite callMs (${op.callMs})`);
   }
   if (Number.isNaN(op.returnMs) || op.returnMs < op.callMs) {
-    throw new InvalidHistoryError(
-      `operation of client ${op.clientId} returns (${op.returnMs}) before it is called (${op.callMs})`,
-    );
+    throw new InvalidHistoryError(`operation of client ${op.clientId} returns (${op.returnMs}) before it is called (${op.callMs})`);
   }
 }
 
@@ -304,10 +275,7 @@ function searchPartition<State, Input, Output>(
   let linearizedHash = 0;
   const cache = new LinearizationCache<State>((a, b) => model.equal(a, b));
 
-  const recordDeepest = (
-    top: Choice<State> | null,
-    state: State,
-  ): DeepestPoint<State> => {
+  const recordDeepest = (top: Choice<State> | null, state: State): DeepestPoint<State> => {
     const candidateOps: number[] = [];
     let e = at(next, head);
     while (e !== noEntry && isCall(e)) {
@@ -324,20 +292,12 @@ function searchPartition<State, Input, Output>(
   let steps = 0;
   let entry = at(next, head);
   while (at(next, head) !== noEntry) {
-    if (steps >= stepsMax)
-      return { outcome: "unknown", steps, budgetExhausted: "steps" };
-    if (
-      steps % clockCheckEverySteps === 0 &&
-      deadlineMs !== Infinity &&
-      performance.now() >= deadlineMs
-    ) {
+    if (steps >= stepsMax) return { outcome: "unknown", steps, budgetExhausted: "steps" };
+    if (steps % clockCheckEverySteps === 0 && deadlineMs !== Infinity && performance.now() >= deadlineMs) {
       return { outcome: "unknown", steps, budgetExhausted: "timeout" };
     }
     steps += 1;
-    assert(
-      entry !== noEntry,
-      "the walk stops at a return entry before the end of the list",
-    );
+    assert(entry !== noEntry, "the walk stops at a return entry before the end of the list");
 
     if (isCall(entry)) {
       const opIndex = entry >> 1;
@@ -360,10 +320,7 @@ function searchPartition<State, Input, Output>(
           };
           state = result.state;
           lift(entry);
-          if (
-            top.depth > (deepest.top?.depth ?? 0) &&
-            at(next, head) !== noEntry
-          ) {
+          if (top.depth > (deepest.top?.depth ?? 0) && at(next, head) !== noEntry) {
             deepest = recordDeepest(top, state);
           }
           entry = at(next, head);
@@ -406,11 +363,7 @@ class LinearizationCache<State> {
       this.buckets.set(hash, bucket);
     } else {
       for (const cached of bucket) {
-        if (
-          sameWords(cached.linearized, linearized) &&
-          this.equal(cached.state, state)
-        )
-          return false;
+        if (sameWords(cached.linearized, linearized) && this.equal(cached.state, state)) return false;
       }
     }
     bucket.push({ linearized: linearized.slice(), state });
@@ -441,55 +394,32 @@ function explain<State, Input, Output>(
 ): IllegalExplanation<State, Input, Output> {
   const opAt = (i: number): Operation<Input, Output> => {
     const op = operations[i];
-    assert(
-      op !== undefined,
-      "explanation refers to an operation of the partition",
-    );
+    assert(op !== undefined, "explanation refers to an operation of the partition");
     return op;
   };
   const linearizedPrefix: Operation<Input, Output>[] = [];
-  for (let c = deepest.top; c !== null; c = c.parent)
-    linearizedPrefix.push(opAt(c.opIndex));
+  for (let c = deepest.top; c !== null; c = c.parent) linearizedPrefix.push(opAt(c.opIndex));
   linearizedPrefix.reverse();
   const unplaceable = deepest.candidateOps.map(opAt);
   const overdue = opAt(deepest.overdueOp);
-  const sortedOperations = operations
-    .slice()
-    .sort((a, b) => a.callMs - b.callMs);
+  const sortedOperations = operations.slice().sort((a, b) => a.callMs - b.callMs);
 
-  const describe = (op: Operation<Input, Output>): string =>
-    describeOperation(model, op);
-  const lines = [
-    `not linearizable: ${partitionLabel} (partition ${partitionIndex}, ${operations.length} operations)`,
-  ];
+  const describe = (op: Operation<Input, Output>): string => describeOperation(model, op);
+  const lines = [`not linearizable: ${partitionLabel} (partition ${partitionIndex}, ${operations.length} operations)`];
   if (linearizedPrefix.length === 0) {
-    lines.push(
-      `  no operation can go first from the initial state ${describeState(model, deepest.state)}`,
-    );
+    lines.push(`  no operation can go first from the initial state ${describeState(model, deepest.state)}`);
   } else {
-    lines.push(
-      `  longest linearizable prefix (${linearizedPrefix.length} operations):`,
-    );
-    const shownFrom = Math.max(
-      0,
-      linearizedPrefix.length - explanationPrefixLinesMax,
-    );
+    lines.push(`  longest linearizable prefix (${linearizedPrefix.length} operations):`);
+    const shownFrom = Math.max(0, linearizedPrefix.length - explanationPrefixLinesMax);
     if (shownFrom > 0) lines.push(`    ... ${shownFrom} earlier operations`);
     for (const [i, op] of linearizedPrefix.entries()) {
       if (i >= shownFrom) lines.push(`    ${i + 1}. ${describe(op)}`);
     }
-    lines.push(
-      `  state after the prefix: ${describeState(model, deepest.state)}`,
-    );
+    lines.push(`  state after the prefix: ${describeState(model, deepest.state)}`);
   }
-  lines.push(
-    `  none of these ${unplaceable.length} pending operations can take effect next:`,
-  );
+  lines.push(`  none of these ${unplaceable.length} pending operations can take effect next:`);
   for (const op of unplaceable) {
-    const mark =
-      op === overdue
-        ? "   <- returned first; nothing called after its return may precede it"
-        : "";
+    const mark = op === overdue ? "   <- returned first; nothing called after its return may precede it" : "";
     lines.push(`    ${describe(op)}${mark}`);
   }
   return {
@@ -505,20 +435,12 @@ function explain<State, Input, Output>(
 }
 
 /** `client 3: put("v") -> ok  [10, 12]`, using the model's wording when it has one. */
-export function describeOperation<State, Input, Output>(
-  model: Model<State, Input, Output>,
-  op: Operation<Input, Output>,
-): string {
-  const what =
-    model.describeOperation?.(op.input, op.output) ??
-    `${JSON.stringify(op.input)} -> ${JSON.stringify(op.output)}`;
+export function describeOperation<State, Input, Output>(model: Model<State, Input, Output>, op: Operation<Input, Output>): string {
+  const what = model.describeOperation?.(op.input, op.output) ?? `${JSON.stringify(op.input)} -> ${JSON.stringify(op.output)}`;
   const until = op.returnMs === Infinity ? "∞)" : `${op.returnMs}]`;
   return `client ${op.clientId}: ${what}  [${op.callMs}, ${until}`;
 }
 
-function describeState<State, Input, Output>(
-  model: Model<State, Input, Output>,
-  state: State,
-): string {
+function describeState<State, Input, Output>(model: Model<State, Input, Output>, state: State): string {
   return model.describeState?.(state) ?? JSON.stringify(state);
 }

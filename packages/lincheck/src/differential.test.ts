@@ -1,13 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { checkHistory, formatCheckResult } from "./check.js";
-import {
-  kvModel,
-  type KvInput,
-  type KvOperation,
-  type KvOutput,
-  type KvState,
-} from "./kv.js";
+import { kvModel, type KvInput, type KvOperation, type KvOutput, type KvState } from "./kv.js";
 import { TestRandom } from "./testing/kv-history.js";
 
 /**
@@ -17,20 +11,14 @@ import { TestRandom } from "./testing/kv-history.js";
  * trustworthy oracle for the real checker.
  */
 function bruteForceLinearizable(history: readonly KvOperation[]): boolean {
-  const ops = history.filter(
-    (op) => !(op.input.type === "get" && op.output.type === "unknown"),
-  );
+  const ops = history.filter((op) => !(op.input.type === "get" && op.output.type === "unknown"));
   const placed = new Array<boolean>(ops.length).fill(false);
   const search = (state: KvState, placedCount: number): boolean => {
-    const knownLeft = ops.some(
-      (op, i) => !placed[i] && op.returnMs !== Infinity,
-    );
+    const knownLeft = ops.some((op, i) => !placed[i] && op.returnMs !== Infinity);
     if (!knownLeft) return true; // the remaining unknown operations never took effect
     for (const [i, op] of ops.entries()) {
       if (placed[i]) continue;
-      const mustWait = ops.some(
-        (other, j) => j !== i && !placed[j] && other.returnMs < op.callMs,
-      );
+      const mustWait = ops.some((other, j) => j !== i && !placed[j] && other.returnMs < op.callMs);
       if (mustWait) continue;
       const step = kvModel.step(state, op.input, op.output);
       if (!step.ok) continue;
@@ -49,8 +37,7 @@ const values = ["a", "b", "c"] as const;
 function randomOperation(random: TestRandom, clientId: number): KvOperation {
   const key = "k";
   const value = random.pick(values);
-  const maybeNull = (): string | null =>
-    random.chance(25) ? null : random.pick(values);
+  const maybeNull = (): string | null => (random.chance(25) ? null : random.pick(values));
   let input: KvInput;
   let output: KvOutput;
   switch (random.intn(4)) {
@@ -68,9 +55,7 @@ function randomOperation(random: TestRandom, clientId: number): KvOperation {
       break;
     default:
       input = { type: "delete", key };
-      output = random.chance(30)
-        ? { type: "delete" }
-        : { type: "delete", deleted: random.chance(50) };
+      output = random.chance(30) ? { type: "delete" } : { type: "delete", deleted: random.chance(50) };
   }
   const callMs = random.intn(20);
   if (random.chance(15))
@@ -90,22 +75,13 @@ describe("checker agrees with a brute-force search", () => {
     const verdicts = { ok: 0, illegal: 0 };
     for (let round = 0; round < 3000; round++) {
       const length = 1 + random.intn(7);
-      const history = Array.from({ length }, (_, i) =>
-        randomOperation(random, i),
-      );
+      const history = Array.from({ length }, (_, i) => randomOperation(random, i));
       const expected = bruteForceLinearizable(history) ? "ok" : "illegal";
       const result = checkHistory(kvModel, history);
-      assert.equal(
-        result.outcome,
-        expected,
-        `round ${round}: ${JSON.stringify(history)}\n${formatCheckResult(result)}`,
-      );
+      assert.equal(result.outcome, expected, `round ${round}: ${JSON.stringify(history)}\n${formatCheckResult(result)}`);
       verdicts[expected] += 1;
     }
     // Both verdicts must be well represented, or the comparison proves little.
-    assert.ok(
-      verdicts.ok > 300 && verdicts.illegal > 300,
-      JSON.stringify(verdicts),
-    );
+    assert.ok(verdicts.ok > 300 && verdicts.illegal > 300, JSON.stringify(verdicts));
   });
 });

@@ -81,8 +81,7 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
         };
       }
       case "delete": {
-        if (unknown || output.type !== "delete" || output.deleted === undefined)
-          return { ok: true, state: null };
+        if (unknown || output.type !== "delete" || output.deleted === undefined) return { ok: true, state: null };
         return { ok: output.deleted === (state !== null), state: null };
       }
     }
@@ -114,12 +113,7 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
         answer = output.ok ? "ok" : "failed";
         break;
       case "delete":
-        answer =
-          output.deleted === undefined
-            ? "ok"
-            : output.deleted
-              ? "deleted"
-              : "absent";
+        answer = output.deleted === undefined ? "ok" : output.deleted ? "deleted" : "absent";
         break;
     }
     return `${call} -> ${answer}`;
@@ -131,9 +125,7 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
 
   describePartition(operations: readonly KvOperation[]): string {
     const first = operations[0];
-    return first === undefined
-      ? "no key"
-      : `key ${JSON.stringify(first.input.key)}`;
+    return first === undefined ? "no key" : `key ${JSON.stringify(first.input.key)}`;
   },
 };
 
@@ -142,13 +134,9 @@ function validateKvOperation(op: KvOperation): void {
   const where = `client ${op.clientId}'s ${op.input.type} of key ${JSON.stringify(op.input.key)} at ${op.callMs}ms`;
   const unknown = op.output.type === "unknown";
   if (unknown !== (op.returnMs === Infinity)) {
-    throw new InvalidHistoryError(
-      `${where}: an unknown output goes with returnMs = Infinity and only with it (returnMs ${op.returnMs})`,
-    );
+    throw new InvalidHistoryError(`${where}: an unknown output goes with returnMs = Infinity and only with it (returnMs ${op.returnMs})`);
   }
   if (!unknown && op.output.type !== op.input.type) {
-    throw new InvalidHistoryError(
-      `${where}: output of type ${op.output.type} does not answer a ${op.input.type}`,
-    );
+    throw new InvalidHistoryError(`${where}: output of type ${op.output.type} does not answer a ${op.input.type}`);
   }
 }

@@ -50,9 +50,7 @@ export interface Model<State, Input, Output> {
    * is linearizable exactly when every part is. Without it the whole history is one partition.
    * Also the place to validate model-specific shape (throw `InvalidHistoryError`).
    */
-  partition?(
-    history: readonly Operation<Input, Output>[],
-  ): Operation<Input, Output>[][];
+  partition?(history: readonly Operation<Input, Output>[]): Operation<Input, Output>[][];
   /** The state before any operation. */
   init(): State;
   /** Applies one operation; must be pure. */

@@ -43,9 +43,7 @@ describe("history recorder", () => {
       unknownOutput: unknownKvOutput,
       now: () => 1,
     });
-    recorder.markUnknown(
-      recorder.begin(1, { type: "put", key: "k", value: "a" }),
-    );
+    recorder.markUnknown(recorder.begin(1, { type: "put", key: "k", value: "a" }));
     recorder.begin(2, { type: "put", key: "k", value: "b" });
     recorder.discard(recorder.begin(3, { type: "put", key: "k", value: "c" }));
     const history = recorder.history();
@@ -63,14 +61,8 @@ describe("history recorder", () => {
       unknownOutput: unknownKvOutput,
       now: () => 1,
     });
-    await recorder.track(1, { type: "get", key: "k" }, () =>
-      Promise.resolve({ type: "get", value: null }),
-    );
-    await assert.rejects(
-      recorder.track(2, { type: "put", key: "k", value: "a" }, () =>
-        Promise.reject(new Error("deadline")),
-      ),
-    );
+    await recorder.track(1, { type: "get", key: "k" }, () => Promise.resolve({ type: "get", value: null }));
+    await assert.rejects(recorder.track(2, { type: "put", key: "k", value: "a" }, () => Promise.reject(new Error("deadline"))));
     assert.deepEqual(
       recorder.history().map((op) => [op.clientId, op.output.type]),
       [
@@ -86,10 +78,7 @@ describe("history recorder", () => {
       operationsMax: 1,
     });
     recorder.begin(1, { type: "get", key: "k" });
-    assert.throws(
-      () => recorder.begin(1, { type: "get", key: "k" }),
-      HistoryFullError,
-    );
+    assert.throws(() => recorder.begin(1, { type: "get", key: "k" }), HistoryFullError);
   });
 
   test("completing an operation twice is a programmer error", () => {
@@ -98,9 +87,6 @@ describe("history recorder", () => {
     });
     const handle = recorder.begin(1, { type: "put", key: "k", value: "a" });
     recorder.complete(handle, { type: "put" });
-    assert.throws(
-      () => recorder.complete(handle, { type: "put" }),
-      AssertionFailure,
-    );
+    assert.throws(() => recorder.complete(handle, { type: "put" }), AssertionFailure);
   });
 });

@@ -39,18 +39,13 @@ export class HistoryRecorder<Input, Output> {
     this.unknownOutput = options.unknownOutput;
     this.now = options.now ?? (() => performance.now());
     this.operationsMax = options.operationsMax ?? defaultRecorderOperationsMax;
-    assert(
-      Number.isInteger(this.operationsMax) && this.operationsMax > 0,
-      "operationsMax must be a positive integer",
-    );
+    assert(Number.isInteger(this.operationsMax) && this.operationsMax > 0, "operationsMax must be a positive integer");
   }
 
   /** Call just before the request is sent. */
   begin(clientId: ClientId, input: Input): OperationHandle {
     if (this.operations.length >= this.operationsMax) {
-      throw new HistoryFullError(
-        `history already holds ${this.operationsMax} operations (operationsMax)`,
-      );
+      throw new HistoryFullError(`history already holds ${this.operationsMax} operations (operationsMax)`);
     }
     this.operations.push({
       clientId,
@@ -84,11 +79,7 @@ export class HistoryRecorder<Input, Output> {
    * unknown — the safe reading of an error after the request was sent — and the error is rethrown;
    * use begin/complete/discard directly when some errors are known to mean "not applied".
    */
-  async track(
-    clientId: ClientId,
-    input: Input,
-    call: () => Promise<Output>,
-  ): Promise<Output> {
+  async track(clientId: ClientId, input: Input, call: () => Promise<Output>): Promise<Output> {
     const handle = this.begin(clientId, input);
     let output: Output;
     try {
@@ -121,10 +112,7 @@ export class HistoryRecorder<Input, Output> {
   private pending(handle: OperationHandle): Recorded<Input, Output> {
     const op = this.operations[handle];
     assert(op !== undefined, "handle was returned by begin");
-    assert(
-      op.phase === "pending",
-      "an operation is completed, marked unknown or discarded once",
-    );
+    assert(op.phase === "pending", "an operation is completed, marked unknown or discarded once");
     return op;
   }
 }

@@ -24,7 +24,7 @@ export function configureLongs(): void {
     const hi = this.hi >>> 0;
     if (!unsigned && hi >>> 31) {
       // Negative: two's complement; magnitude must also fit in 53 bits.
-      let nlo = (~lo + 1) >>> 0;
+      const nlo = (~lo + 1) >>> 0;
       let nhi = ~hi >>> 0;
       if (nlo === 0) nhi = (nhi + 1) >>> 0;
       if (nhi > 0x1fffff) throw new UnsafeIntegerError("int64 value below -(2^53-1) cannot be represented");

@@ -57,9 +57,7 @@ interface InFlight {
   output?: KvOutput;
 }
 
-export function generateLinearizableKvHistory(
-  options: GenerateKvHistoryOptions,
-): KvOperation[] {
+export function generateLinearizableKvHistory(options: GenerateKvHistoryOptions): KvOperation[] {
   const random = new TestRandom(options.seed);
   const keys = Array.from({ length: options.keyCount }, (_, i) => `k${i}`);
   const store = new Map<string, string | null>();
@@ -74,8 +72,7 @@ export function generateLinearizableKvHistory(
     inFlight: InFlight | undefined;
     timesOut: boolean;
   }[] = [];
-  for (let i = 0; i < options.clientCount; i++)
-    slots.push({ clientId: i, inFlight: undefined, timesOut: false });
+  for (let i = 0; i < options.clientCount; i++) slots.push({ clientId: i, inFlight: undefined, timesOut: false });
   // Requests whose client gave up; each may still take effect, or be dropped.
   const orphans: InFlight[] = [];
   const history: KvOperation[] = [];
@@ -90,12 +87,7 @@ export function generateLinearizableKvHistory(
       // Mostly the current value (likely to succeed), sometimes an older value or "absent".
       const history = written.get(key) ?? [];
       const current = store.get(key) ?? null;
-      const expected =
-        random.chance(60) || history.length === 0
-          ? current
-          : random.chance(20)
-            ? null
-            : random.pick(history);
+      const expected = random.chance(60) || history.length === 0 ? current : random.chance(20) ? null : random.pick(history);
       return { type: "cas", key, expected, value };
     }
     return { type: "delete", key };
@@ -106,8 +98,7 @@ export function generateLinearizableKvHistory(
     const current = store.get(input.key) ?? null;
     const setValue = (value: string | null): void => {
       store.set(input.key, value);
-      if (value !== null)
-        written.set(input.key, [...(written.get(input.key) ?? []), value]);
+      if (value !== null) written.set(input.key, [...(written.get(input.key) ?? []), value]);
     };
     switch (input.type) {
       case "get":
@@ -125,20 +116,12 @@ export function generateLinearizableKvHistory(
     }
   };
 
-  while (
-    started < options.operationCount ||
-    slots.some((s) => s.inFlight !== undefined)
-  ) {
+  while (started < options.operationCount || slots.some((s) => s.inFlight !== undefined)) {
     nowMs += 1 + random.intn(3);
 
     if (orphans.length > 0 && random.chance(10)) {
       const orphan = orphans.splice(random.intn(orphans.length), 1)[0];
-      if (
-        orphan !== undefined &&
-        orphan.output === undefined &&
-        random.chance(50)
-      )
-        applyEffect(orphan);
+      if (orphan !== undefined && orphan.output === undefined && random.chance(50)) applyEffect(orphan);
       continue;
     }
 
@@ -188,10 +171,8 @@ export function generateLinearizableKvHistory(
 
 /** The value a known, successful write stores, or undefined for anything else. */
 function writtenValue(op: KvOperation): string | null | undefined {
-  if (op.input.type === "put" && op.output.type === "put")
-    return op.input.value;
-  if (op.input.type === "cas" && op.output.type === "cas" && op.output.ok)
-    return op.input.value;
+  if (op.input.type === "put" && op.output.type === "put") return op.input.value;
+  if (op.input.type === "cas" && op.output.type === "cas" && op.output.ok) return op.input.value;
   if (op.input.type === "delete" && op.output.type === "delete") return null;
   return undefined;
 }
@@ -205,26 +186,16 @@ function writtenValue(op: KvOperation): string | null | undefined {
 export function corruptOneRead(
   history: readonly KvOperation[],
   random: TestRandom,
-):
-  | { history: KvOperation[]; corruptedIndex: number; staleValue: string }
-  | undefined {
+): { history: KvOperation[]; corruptedIndex: number; staleValue: string } | undefined {
   const choices: { index: number; staleValue: string }[] = [];
   for (const [index, get] of history.entries()) {
     if (get.input.type !== "get" || get.output.type !== "get") continue;
     const key = get.input.key;
-    const writes = history.filter(
-      (w) => w.input.key === key && writtenValue(w) !== undefined,
-    );
+    const writes = history.filter((w) => w.input.key === key && writtenValue(w) !== undefined);
     for (const p of writes) {
       const v = writtenValue(p);
       if (typeof v !== "string" || v === get.output.value) continue;
-      const overwritten = writes.some(
-        (w) =>
-          w !== p &&
-          writtenValue(w) !== v &&
-          p.returnMs < w.callMs &&
-          w.returnMs < get.callMs,
-      );
+      const overwritten = writes.some((w) => w !== p && writtenValue(w) !== v && p.returnMs < w.callMs && w.returnMs < get.callMs);
       if (overwritten) choices.push({ index, staleValue: v });
     }
   }

@@ -214,7 +214,12 @@ export class Raft {
 
   private send(m: Message): void {
     m.from = this.id;
-    if (m.type === MessageType.MSG_VOTE || m.type === MessageType.MSG_VOTE_RESP || m.type === MessageType.MSG_PRE_VOTE || m.type === MessageType.MSG_PRE_VOTE_RESP) {
+    if (
+      m.type === MessageType.MSG_VOTE ||
+      m.type === MessageType.MSG_VOTE_RESP ||
+      m.type === MessageType.MSG_PRE_VOTE ||
+      m.type === MessageType.MSG_PRE_VOTE_RESP
+    ) {
       // Vote messages carry the term they are about (for pre-votes, the future term).
       assert(m.term !== 0, `term should be set when sending ${MessageType[m.type]}`);
     } else {
@@ -443,10 +448,7 @@ export class Raft {
       case MessageType.MSG_PRE_VOTE: {
         // We can vote if we already voted for this candidate, or have not voted and know no
         // leader in this term, or it is a pre-vote for a future term.
-        const canVote =
-          this.vote === m.from ||
-          (this.vote === NONE && this.lead === NONE) ||
-          (m.type === MessageType.MSG_PRE_VOTE && m.term > this.term);
+        const canVote = this.vote === m.from || (this.vote === NONE && this.lead === NONE) || (m.type === MessageType.MSG_PRE_VOTE && m.term > this.term);
         if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
           // Granted pre-votes answer with the candidate's term so that it counts them (etcd does
           // the same); real votes reset our election timer and are persisted before sending.
@@ -912,7 +914,12 @@ export class Raft {
   private appendEntries(es: Entry[]): boolean {
     let payload = 0;
     for (const e of es) payload += e.data.byteLength;
-    if (this.uncommittedEntriesBytesMax > 0 && payload > 0 && this.uncommittedSizeBytes > 0 && this.uncommittedSizeBytes + payload > this.uncommittedEntriesBytesMax) {
+    if (
+      this.uncommittedEntriesBytesMax > 0 &&
+      payload > 0 &&
+      this.uncommittedSizeBytes > 0 &&
+      this.uncommittedSizeBytes + payload > this.uncommittedEntriesBytesMax
+    ) {
       return false;
     }
     this.uncommittedSizeBytes += payload;

@@ -4,15 +4,7 @@
  * write path and the source for recovery, as etcd does.
  */
 import { assert } from "./assert.js";
-import {
-  type ConfState,
-  type Entry,
-  type HardState,
-  type Snapshot,
-  emptyHardState,
-  emptySnapshot,
-  entrySizeBytes,
-} from "./types.js";
+import { type ConfState, type Entry, type HardState, type Snapshot, emptyHardState, emptySnapshot, entrySizeBytes } from "./types.js";
 
 /** The requested index is older than the first index kept (it was compacted into a snapshot). */
 export class CompactedError extends Error {

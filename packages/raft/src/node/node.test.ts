@@ -36,7 +36,13 @@ interface Member {
   logStore: LogStore;
 }
 
-async function startMember(network: MemoryNetwork, id: number, voters: number[] | null, logStore: LogStore = new MemoryLogStore(), snapshotEntriesMin = 10_000): Promise<Member> {
+async function startMember(
+  network: MemoryNetwork,
+  id: number,
+  voters: number[] | null,
+  logStore: LogStore = new MemoryLogStore(),
+  snapshotEntriesMin = 10_000,
+): Promise<Member> {
   const machine = new ListMachine();
   const node = await RaftNode.start({
     id,
@@ -129,7 +135,10 @@ describe("RaftNode over an in-memory network", () => {
     const members = await Promise.all([1, 2, 3].map((id) => startMember(network, id, [1, 2, 3], new MemoryLogStore(), 50)));
     cleanups.push(async () => void (await Promise.all(members.map((m) => m.node.stop()))));
     const leader = await leaderOf(members);
-    await proposeAll(leader, Array.from({ length: 120 }, (_, i) => `x${i}`));
+    await proposeAll(
+      leader,
+      Array.from({ length: 120 }, (_, i) => `x${i}`),
+    );
     await waitFor("apply", () => members.every((m) => m.machine.items.length === 120));
     const joiner = await startMember(network, 4, null);
     cleanups.push(() => joiner.node.stop());

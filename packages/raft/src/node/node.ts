@@ -15,16 +15,7 @@ import { assert } from "../core/assert.js";
 import { ProposalDroppedError, StateType, decodeConfChange, type ReadState } from "../core/raft.js";
 import { SeededRandom, type RandomSource } from "../core/rand.js";
 import { RawNode, type Ready, type Status } from "../core/rawnode.js";
-import {
-  ConfChangeType,
-  type ConfChange,
-  type ConfState,
-  type Entry,
-  EntryType,
-  type Message,
-  type SnapshotMetadata,
-  isEmptySnapshot,
-} from "../core/types.js";
+import { ConfChangeType, type ConfChange, type ConfState, type Entry, EntryType, type Message, type SnapshotMetadata, isEmptySnapshot } from "../core/types.js";
 import { silentLogger, type Logger } from "../logging.js";
 import type { LogStore } from "../storage/log-store.js";
 import type { Transport } from "../transport/transport.js";
@@ -373,7 +364,10 @@ export class RaftNode {
     const cc = decodeConfChange(e.data);
     this.confState = this.raw.applyConfChange(cc);
     if (cc.type === ConfChangeType.ADD_LEARNER || cc.type === ConfChangeType.ADD_VOTER) this.memberAddedSinceSnapshot = true;
-    this.log.info({ type: ConfChangeType[cc.type], node: cc.nodeId, index: e.index, voters: this.confState.voters, learners: this.confState.learners }, "applied configuration change");
+    this.log.info(
+      { type: ConfChangeType[cc.type], node: cc.nodeId, index: e.index, voters: this.confState.voters, learners: this.confState.learners },
+      "applied configuration change",
+    );
     // Conf changes proposed through proposeConfChange carry a token before the payload; ones
     // written by other means (or older members) may be shorter.
     const hasToken = cc.context.byteLength >= CONF_CHANGE_TOKEN_BYTES;

@@ -21,15 +21,7 @@ import { ProposalDroppedError, StateType, decodeConfChange } from "../core/raft.
 import { SeededRandom } from "../core/rand.js";
 import { RawNode, type Ready } from "../core/rawnode.js";
 import { MemoryStorage } from "../core/storage.js";
-import {
-  ConfChangeType,
-  type ConfState,
-  type Entry,
-  EntryType,
-  type Message,
-  MessageType,
-  type Snapshot,
-} from "../core/types.js";
+import { ConfChangeType, type ConfState, type Entry, EntryType, type Message, MessageType, type Snapshot } from "../core/types.js";
 
 export interface SimOptions {
   seed: number;
@@ -147,7 +139,18 @@ export class Simulation {
 
   constructor(private readonly opts: SimOptions) {
     this.rng = new SeededRandom(opts.seed);
-    this.stats = { seed: opts.seed, steps: 0, committed: 0, elections: 0, crashes: 0, snapshotsSent: 0, confChanges: 0, transfers: 0, reads: 0, messagesDelivered: 0 };
+    this.stats = {
+      seed: opts.seed,
+      steps: 0,
+      committed: 0,
+      elections: 0,
+      crashes: 0,
+      snapshotsSent: 0,
+      confChanges: 0,
+      transfers: 0,
+      reads: 0,
+      messagesDelivered: 0,
+    };
     // Each seed draws its own network weather.
     this.dropRate = this.rng.float() * 0.15;
     this.dupRate = this.rng.float() * 0.05;
@@ -521,7 +524,8 @@ export class Simulation {
     }
     // Leader completeness: every entry known committed must be in the new leader's log.
     const log = n.raft!.raft.log;
-    if (log.lastIndex() < this.maxApplied) this.fail(`leader completeness: leader ${n.id} of term ${term} ends at ${log.lastIndex()} < committed ${this.maxApplied}`);
+    if (log.lastIndex() < this.maxApplied)
+      this.fail(`leader completeness: leader ${n.id} of term ${term} ends at ${log.lastIndex()} < committed ${this.maxApplied}`);
     for (let i = Math.max(log.firstIndex(), 2); i <= this.maxApplied; i++) {
       const want = this.appliedAt.get(i);
       if (want !== undefined && log.termOrNull(i) !== want.term) {
@@ -556,7 +560,9 @@ export class Simulation {
       n.app.confState = n.raft!.applyConfChange(cc);
       if (cc.type === ConfChangeType.REMOVE_NODE) n.app.removed = [...n.app.removed, cc.nodeId];
       this.stats.confChanges++;
-      this.trace(`node ${n.id} applied ${ConfChangeType[cc.type]} ${cc.nodeId} at ${e.index} -> voters ${n.app.confState.voters} learners ${n.app.confState.learners}`);
+      this.trace(
+        `node ${n.id} applied ${ConfChangeType[cc.type]} ${cc.nodeId} at ${e.index} -> voters ${n.app.confState.voters} learners ${n.app.confState.learners}`,
+      );
     } else {
       n.app.hash = hashStep(n.app.hash, e.data);
     }

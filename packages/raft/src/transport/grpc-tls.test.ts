@@ -20,12 +20,57 @@ const open: GrpcTransport[] = [];
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "coxswain-transport-tls-"));
   const openssl = (...args: string[]): void => void execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=coxswain-test-ca");
+  openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=coxswain-test-ca",
+  );
   writeFileSync(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n");
   ca = readFileSync(join(dir, "ca.crt"), "utf8");
   for (const name of ["node1", "node2"]) {
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`);
-    openssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.crt`, "-days", "1", "-extfile", "ext.cnf");
+    openssl(
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      `/CN=${name}`,
+    );
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.crt`,
+      "-days",
+      "1",
+      "-extfile",
+      "ext.cnf",
+    );
     certs.set(name, { ca, cert: readFileSync(join(dir, `${name}.crt`), "utf8"), key: readFileSync(join(dir, `${name}.key`), "utf8") });
   }
 });
@@ -57,7 +102,15 @@ test("mutual TLS: peers with certificates from the cluster CA exchange messages 
   assert.equal(a.handler.received[0]?.type, MessageType.MSG_HEARTBEAT_RESP);
 
   const data = new Uint8Array(3 * 1024 * 1024).fill(7);
-  a.transport.send([message({ type: MessageType.MSG_SNAP, from: 1, to: 2, term: 2, snapshot: { data, metadata: { index: 40, term: 2, confState: { voters: [1, 2], learners: [] } } } })]);
+  a.transport.send([
+    message({
+      type: MessageType.MSG_SNAP,
+      from: 1,
+      to: 2,
+      term: 2,
+      snapshot: { data, metadata: { index: 40, term: 2, confState: { voters: [1, 2], learners: [] } } },
+    }),
+  ]);
   await waitFor("snapshot report", () => a.handler.snapshotReports.length === 1);
   assert.deepEqual(a.handler.snapshotReports, [{ peerId: 2, ok: true }]);
   assert.ok(Buffer.from(b.handler.received[1]!.snapshot!.data).equals(Buffer.from(data)));
@@ -67,7 +120,13 @@ test("mutual TLS: a client without a certificate is refused, and so is a plainte
   const b = await startTlsNode(2);
   const batch = { clusterToken: TOKEN, messages: [message({ type: MessageType.MSG_HEARTBEAT, from: 1, to: 2, term: 1 })] };
 
-  const noCert = await rawClientStream(b.transport.listenAddress, SEND_MESSAGES_PATH, serializeMessageBatch, [batch], grpc.credentials.createSsl(Buffer.from(ca)));
+  const noCert = await rawClientStream(
+    b.transport.listenAddress,
+    SEND_MESSAGES_PATH,
+    serializeMessageBatch,
+    [batch],
+    grpc.credentials.createSsl(Buffer.from(ca)),
+  );
   assert.notEqual(noCert, null);
   assert.equal(noCert?.code, grpc.status.UNAVAILABLE);
 

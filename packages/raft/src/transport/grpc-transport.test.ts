@@ -22,7 +22,15 @@ interface Node {
 
 async function startNode(id: number, options: Partial<GrpcTransportOptions> = {}): Promise<Node> {
   const { logger, lines } = capturingLogger();
-  const transport = new GrpcTransport({ localId: id, listenAddress: "127.0.0.1:0", clusterToken: TOKEN, logger, reconnectDelayMsMin: 20, reconnectDelayMsMax: 200, ...options });
+  const transport = new GrpcTransport({
+    localId: id,
+    listenAddress: "127.0.0.1:0",
+    clusterToken: TOKEN,
+    logger,
+    reconnectDelayMsMin: 20,
+    reconnectDelayMsMax: 200,
+    ...options,
+  });
   open.push(transport);
   const handler = new RecordingHandler();
   await transport.start(handler);
@@ -38,7 +46,16 @@ async function startPair(options: Partial<GrpcTransportOptions> = {}): Promise<[
 }
 
 function append(from: number, to: number, index: number, payload = new Uint8Array([index & 0xff])): Message {
-  return message({ type: MessageType.MSG_APP, from, to, term: 1, index, logTerm: 1, commit: index, entries: [{ term: 1, index: index + 1, type: EntryType.ENTRY_NORMAL, data: payload }] });
+  return message({
+    type: MessageType.MSG_APP,
+    from,
+    to,
+    term: 1,
+    index,
+    logTerm: 1,
+    commit: index,
+    entries: [{ term: 1, index: index + 1, type: EntryType.ENTRY_NORMAL, data: payload }],
+  });
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -68,7 +85,10 @@ test("messages sent in one event-loop turn travel in few batches", async () => {
   const heartbeats = Array.from({ length: 1000 }, (_, i) => message({ type: MessageType.MSG_HEARTBEAT, from: 1, to: 2, term: 1, commit: i }));
   for (const m of heartbeats) a.transport.send([m]);
   await waitFor("1000 heartbeats", () => b.handler.received.length === 1000);
-  assert.deepEqual(b.handler.received.map((m) => m.commit), heartbeats.map((m) => m.commit));
+  assert.deepEqual(
+    b.handler.received.map((m) => m.commit),
+    heartbeats.map((m) => m.commit),
+  );
   // All 1000 were queued before the flush, and they fit one batch.
   assert.equal(a.transport.stats.batchesSent, 1);
   assert.equal(b.transport.stats.batchesReceived, 1);
@@ -81,7 +101,10 @@ test("a batch never exceeds batchBytesMax unless one message alone does", async 
   await waitFor("100 appends", () => b.handler.received.length === 100);
   // 100 × ~4 KiB in 64 KiB batches: at least 7 batches, and order is kept across them.
   assert.ok(a.transport.stats.batchesSent >= 7, `batches sent: ${a.transport.stats.batchesSent}`);
-  assert.deepEqual(b.handler.received.map((m) => m.index), messages.map((m) => m.index));
+  assert.deepEqual(
+    b.handler.received.map((m) => m.index),
+    messages.map((m) => m.index),
+  );
 });
 
 test("an 8 MiB snapshot crosses in bounded chunks and arrives byte-identical", async () => {
@@ -111,7 +134,13 @@ test("a snapshot above the receiver's cap is refused and reported failed", async
   const a = await startNode(1);
   const b = await startNode(2, { snapshotBytesMax: 1024 * 1024 });
   a.transport.addPeer(2, b.transport.listenAddress);
-  const snap = message({ type: MessageType.MSG_SNAP, from: 1, to: 2, term: 1, snapshot: { data: new Uint8Array(3 * 1024 * 1024), metadata: { index: 9, term: 1, confState: { voters: [1, 2], learners: [] } } } });
+  const snap = message({
+    type: MessageType.MSG_SNAP,
+    from: 1,
+    to: 2,
+    term: 1,
+    snapshot: { data: new Uint8Array(3 * 1024 * 1024), metadata: { index: 9, term: 1, confState: { voters: [1, 2], learners: [] } } },
+  });
   a.transport.send([snap]);
   await waitFor("the snapshot report", () => a.handler.snapshotReports.length === 1);
   assert.deepEqual(a.handler.snapshotReports, [{ peerId: 2, ok: false }]);
@@ -157,7 +186,9 @@ test("batches from another cluster are refused and nothing is delivered", async 
   assert.deepEqual(b.handler.received, []);
   assert.ok(b.logs.some((l) => l.level === "warn" && l.event === "refused peer batch" && l.fields["code"] === "FAILED_PRECONDITION"));
 
-  const err = await rawClientStream(b.transport.listenAddress, SEND_MESSAGES_PATH, serializeMessageBatch, [{ clusterToken: "other-cluster", messages: [append(1, 2, 1)] }]);
+  const err = await rawClientStream(b.transport.listenAddress, SEND_MESSAGES_PATH, serializeMessageBatch, [
+    { clusterToken: "other-cluster", messages: [append(1, 2, 1)] },
+  ]);
   assert.equal(err?.code, grpc.status.FAILED_PRECONDITION);
   assert.match(err?.details ?? "", /cluster token mismatch/);
   assert.deepEqual(b.handler.received, []);
@@ -172,18 +203,32 @@ test("garbage and invalid messages end the stream with INVALID_ARGUMENT and the 
   assert.equal(garbage?.code, grpc.status.INVALID_ARGUMENT);
   assert.match(garbage?.details ?? "", /malformed MessageBatch/);
 
-  const unknownType = await rawClientStream(address, SEND_MESSAGES_PATH, serializeMessageBatch, [{ clusterToken: TOKEN, messages: [{ type: 99 as MessageType, to: 2, from: 1 }] }]);
+  const unknownType = await rawClientStream(address, SEND_MESSAGES_PATH, serializeMessageBatch, [
+    { clusterToken: TOKEN, messages: [{ type: 99 as MessageType, to: 2, from: 1 }] },
+  ]);
   assert.equal(unknownType?.code, grpc.status.INVALID_ARGUMENT);
   assert.match(unknownType?.details ?? "", /unknown message type 99/);
 
-  const noDestination = await rawClientStream(address, SEND_MESSAGES_PATH, serializeMessageBatch, [{ clusterToken: TOKEN, messages: [append(1, 2, 1), { type: MessageType.MSG_APP, to: 0, from: 1 }] }]);
+  const noDestination = await rawClientStream(address, SEND_MESSAGES_PATH, serializeMessageBatch, [
+    { clusterToken: TOKEN, messages: [append(1, 2, 1), { type: MessageType.MSG_APP, to: 0, from: 1 }] },
+  ]);
   assert.equal(noDestination?.code, grpc.status.INVALID_ARGUMENT);
 
   const snapshotGarbage = await rawClientStream(address, SEND_SNAPSHOT_PATH, raw, [Buffer.from([0x0a, 0x7f, 0x01])]);
   assert.equal(snapshotGarbage?.code, grpc.status.INVALID_ARGUMENT);
 
   const snapshotGap = await rawClientStream(address, SEND_SNAPSHOT_PATH, serializeSnapshotChunk, [
-    { clusterToken: TOKEN, header: message({ type: MessageType.MSG_SNAP, from: 1, to: 2, snapshot: { data: new Uint8Array(0), metadata: { index: 5, term: 1, confState: { voters: [1, 2], learners: [] } } } }), data: new Uint8Array([1, 2]), offset: 0 },
+    {
+      clusterToken: TOKEN,
+      header: message({
+        type: MessageType.MSG_SNAP,
+        from: 1,
+        to: 2,
+        snapshot: { data: new Uint8Array(0), metadata: { index: 5, term: 1, confState: { voters: [1, 2], learners: [] } } },
+      }),
+      data: new Uint8Array([1, 2]),
+      offset: 0,
+    },
     { clusterToken: TOKEN, data: new Uint8Array([3]), offset: 5, last: true },
   ]);
   assert.equal(snapshotGap?.code, grpc.status.INVALID_ARGUMENT);
@@ -214,7 +259,13 @@ test("messages to unknown peers are dropped and counted", async () => {
 test("a second snapshot to a peer while one is in flight is reported failed", async () => {
   const [a, b] = await startPair();
   const snap = (index: number): Message =>
-    message({ type: MessageType.MSG_SNAP, from: 1, to: 2, term: 1, snapshot: { data: new Uint8Array(2 * 1024 * 1024), metadata: { index, term: 1, confState: { voters: [1, 2], learners: [] } } } });
+    message({
+      type: MessageType.MSG_SNAP,
+      from: 1,
+      to: 2,
+      term: 1,
+      snapshot: { data: new Uint8Array(2 * 1024 * 1024), metadata: { index, term: 1, confState: { voters: [1, 2], learners: [] } } },
+    });
   a.transport.send([snap(10), snap(11)]);
   await waitFor("both snapshot reports", () => a.handler.snapshotReports.length === 2);
   assert.deepEqual(

@@ -123,7 +123,18 @@ export class GrpcTransport implements Transport {
       keepaliveTimeoutMs: opts.keepaliveTimeoutMs ?? GRPC_TRANSPORT_DEFAULTS.keepaliveTimeoutMs,
     };
     assert(Number.isSafeInteger(o.localId) && o.localId > NONE, "localId must be a positive integer");
-    for (const key of ["snapshotChunkBytesMax", "snapshotBytesMax", "snapshotsReceivingMax", "peerQueueMessagesMax", "batchBytesMax", "messageBytesMax", "reconnectDelayMsMin", "reconnectDelayMsMax", "keepaliveTimeMs", "keepaliveTimeoutMs"] as const) {
+    for (const key of [
+      "snapshotChunkBytesMax",
+      "snapshotBytesMax",
+      "snapshotsReceivingMax",
+      "peerQueueMessagesMax",
+      "batchBytesMax",
+      "messageBytesMax",
+      "reconnectDelayMsMin",
+      "reconnectDelayMsMax",
+      "keepaliveTimeMs",
+      "keepaliveTimeoutMs",
+    ] as const) {
       assert(Number.isSafeInteger(o[key]) && o[key] > 0, `${key} must be a positive integer`);
     }
     assert(o.batchBytesMax <= o.messageBytesMax, "batchBytesMax must not exceed messageBytesMax");
@@ -138,7 +149,11 @@ export class GrpcTransport implements Transport {
     this.serverCredentials =
       tls === undefined
         ? grpc.ServerCredentials.createInsecure()
-        : grpc.ServerCredentials.createSsl(tls.ca === undefined ? null : toBuffer(tls.ca), [{ cert_chain: toBuffer(tls.cert), private_key: toBuffer(tls.key) }], tls.ca !== undefined);
+        : grpc.ServerCredentials.createSsl(
+            tls.ca === undefined ? null : toBuffer(tls.ca),
+            [{ cert_chain: toBuffer(tls.cert), private_key: toBuffer(tls.key) }],
+            tls.ca !== undefined,
+          );
     const channelOptions: grpc.ChannelOptions = {
       "grpc.max_send_message_length": grpcMessageBytesMax,
       "grpc.keepalive_time_ms": o.keepaliveTimeMs,
@@ -261,7 +276,10 @@ export class GrpcTransport implements Transport {
     this.server = null;
   }
 
-  private handleSendMessages(call: grpc.ServerReadableStream<DecodeResult<WireMessageBatch>, raftpbTypes.TransportAck.$Properties>, callback: grpc.sendUnaryData<raftpbTypes.TransportAck.$Properties>): void {
+  private handleSendMessages(
+    call: grpc.ServerReadableStream<DecodeResult<WireMessageBatch>, raftpbTypes.TransportAck.$Properties>,
+    callback: grpc.sendUnaryData<raftpbTypes.TransportAck.$Properties>,
+  ): void {
     let finished = false;
     const refuse = (code: grpc.status, details: string): void => {
       finished = true;
@@ -306,7 +324,10 @@ export class GrpcTransport implements Transport {
     call.sendMetadata(new grpc.Metadata());
   }
 
-  private handleSendSnapshot(call: grpc.ServerReadableStream<DecodeResult<WireSnapshotChunk>, raftpbTypes.TransportAck.$Properties>, callback: grpc.sendUnaryData<raftpbTypes.TransportAck.$Properties>): void {
+  private handleSendSnapshot(
+    call: grpc.ServerReadableStream<DecodeResult<WireSnapshotChunk>, raftpbTypes.TransportAck.$Properties>,
+    callback: grpc.sendUnaryData<raftpbTypes.TransportAck.$Properties>,
+  ): void {
     if (this.snapshotsReceiving >= this.options.snapshotsReceivingMax) {
       this.stats.batchesRejected++;
       this.logger.warn("refused snapshot: too many in flight", { remote: call.getPeer(), snapshotsReceivingMax: this.options.snapshotsReceivingMax });
@@ -314,7 +335,11 @@ export class GrpcTransport implements Transport {
       return;
     }
     this.snapshotsReceiving++;
-    const assembler = new SnapshotAssembler({ localId: this.options.localId, clusterToken: this.options.clusterToken, snapshotBytesMax: this.options.snapshotBytesMax });
+    const assembler = new SnapshotAssembler({
+      localId: this.options.localId,
+      clusterToken: this.options.clusterToken,
+      snapshotBytesMax: this.options.snapshotBytesMax,
+    });
     let finished = false;
     const finish = (): boolean => {
       if (finished) return false;
@@ -328,7 +353,13 @@ export class GrpcTransport implements Transport {
       const details = err instanceof Error ? err.message : String(err);
       this.stats.batchesRejected++;
       this.stats.snapshotsFailed++;
-      this.logger.warn("refused peer snapshot", { remote: call.getPeer(), from: assembler.from, code: grpc.status[code], reason: details, receivedBytes: assembler.receivedBytes });
+      this.logger.warn("refused peer snapshot", {
+        remote: call.getPeer(),
+        from: assembler.from,
+        code: grpc.status[code],
+        reason: details,
+        receivedBytes: assembler.receivedBytes,
+      });
       callback({ code, details });
     };
     call.on("data", (decoded: DecodeResult<WireSnapshotChunk>) => {
@@ -353,7 +384,13 @@ export class GrpcTransport implements Transport {
       finish();
       this.stats.snapshotsReceived++;
       this.stats.snapshotBytesReceived += assembler.receivedBytes;
-      this.logger.info("snapshot received", { from: m.from, index: m.snapshot?.metadata.index, term: m.snapshot?.metadata.term, sizeBytes: assembler.receivedBytes, chunks: assembler.receivedChunks });
+      this.logger.info("snapshot received", {
+        from: m.from,
+        index: m.snapshot?.metadata.index,
+        term: m.snapshot?.metadata.term,
+        sizeBytes: assembler.receivedBytes,
+        chunks: assembler.receivedChunks,
+      });
       handler.receive(m);
       callback(null, {});
     });

@@ -7,7 +7,10 @@ import { RecordingHandler } from "./test-support.js";
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function cluster(ids: number[], network = new MemoryNetwork()): Promise<{ network: MemoryNetwork; nodes: Map<number, { transport: MemoryTransport; handler: RecordingHandler }> }> {
+async function cluster(
+  ids: number[],
+  network = new MemoryNetwork(),
+): Promise<{ network: MemoryNetwork; nodes: Map<number, { transport: MemoryTransport; handler: RecordingHandler }> }> {
   const nodes = new Map<number, { transport: MemoryTransport; handler: RecordingHandler }>();
   for (const id of ids) {
     const transport = new MemoryTransport(network, id);
@@ -66,7 +69,12 @@ test("isolate cuts one node off and a drop rule loses chosen messages", async ()
   c.network.setDropRule((m) => m.type === MessageType.MSG_HEARTBEAT);
   node(c, 1).transport.send([heartbeat(1, 2), message({ type: MessageType.MSG_APP, from: 1, to: 2, term: 1 })]);
   await nextTurn();
-  assert.deepEqual(node(c, 2).handler.received.slice(1).map((m) => m.type), [MessageType.MSG_APP]);
+  assert.deepEqual(
+    node(c, 2)
+      .handler.received.slice(1)
+      .map((m) => m.type),
+    [MessageType.MSG_APP],
+  );
 });
 
 test("a node that is not on the network is reported unreachable", async () => {
@@ -79,7 +87,13 @@ test("a node that is not on the network is reported unreachable", async () => {
 
 test("snapshots report success when delivered and failure when lost", async () => {
   const c = await cluster([1, 2]);
-  const snap = message({ type: MessageType.MSG_SNAP, from: 1, to: 2, term: 1, snapshot: { data: new Uint8Array([1, 2, 3]), metadata: { index: 5, term: 1, confState: { voters: [1, 2], learners: [] } } } });
+  const snap = message({
+    type: MessageType.MSG_SNAP,
+    from: 1,
+    to: 2,
+    term: 1,
+    snapshot: { data: new Uint8Array([1, 2, 3]), metadata: { index: 5, term: 1, confState: { voters: [1, 2], learners: [] } } },
+  });
   node(c, 1).transport.send([snap]);
   await nextTurn();
   assert.deepEqual(node(c, 2).handler.received, [snap]);
@@ -107,7 +121,10 @@ test("removed peers and a full per-peer queue drop and count", async () => {
   await nextTurn();
   a.send([heartbeat(1, 2, 5)]);
   await nextTurn();
-  assert.deepEqual(node(c, 2).handler.received.map((m) => m.commit), [1, 2, 5]);
+  assert.deepEqual(
+    node(c, 2).handler.received.map((m) => m.commit),
+    [1, 2, 5],
+  );
 });
 
 test("a message a real peer would refuse fails loudly at send", async () => {

@@ -119,7 +119,14 @@ export class MemoryTransport implements Transport {
     const outgoing: Message[] = [];
     for (const m of messages) {
       const queued = this.inFlight.get(m.to) ?? 0;
-      if (this.closed || this.handler === null || m.to === NONE || m.to === this.localId || this.removedPeers.has(m.to) || queued >= this.peerQueueMessagesMax) {
+      if (
+        this.closed ||
+        this.handler === null ||
+        m.to === NONE ||
+        m.to === this.localId ||
+        this.removedPeers.has(m.to) ||
+        queued >= this.peerQueueMessagesMax
+      ) {
         this.stats.messagesDropped++;
         continue;
       }

@@ -18,7 +18,14 @@ import { assert } from "../core/assert.js";
 import type { TransportHandler, TransportStats } from "./transport.js";
 import type { TransportLogger } from "./log.js";
 import { messageSizeBytesEstimate } from "./wire.js";
-import { SEND_MESSAGES_PATH, SEND_SNAPSHOT_PATH, deserializeTransportAck, serializeMessageBatch, serializeSnapshotChunk, type WireTransportAck } from "./service.js";
+import {
+  SEND_MESSAGES_PATH,
+  SEND_SNAPSHOT_PATH,
+  deserializeTransportAck,
+  serializeMessageBatch,
+  serializeSnapshotChunk,
+  type WireTransportAck,
+} from "./service.js";
 
 /** What a peer connection needs from its transport; resolved options, shared counters. */
 export interface PeerConnectionContext {

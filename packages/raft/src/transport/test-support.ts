@@ -80,7 +80,9 @@ export async function rawClientStream<T>(
   const client = new grpc.Client(address, credentials, { "grpc.use_local_subchannel_pool": 1 });
   try {
     return await new Promise((resolve) => {
-      const call = client.makeClientStreamRequest(path, serialize, deserializeTransportAck, new grpc.Metadata(), { deadline: Date.now() + 20_000 }, (err) => resolve(err));
+      const call = client.makeClientStreamRequest(path, serialize, deserializeTransportAck, new grpc.Metadata(), { deadline: Date.now() + 20_000 }, (err) =>
+        resolve(err),
+      );
       call.on("error", () => undefined);
       for (const r of requests) call.write(r);
       call.end();

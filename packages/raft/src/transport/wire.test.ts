@@ -46,7 +46,10 @@ test("a MsgSnap keeps its snapshot metadata and data", () => {
 });
 
 test("rejects an unknown message type", () => {
-  assert.throws(() => messageFromWire(roundTrip({ type: 99 as MessageType, to: 2, from: 1 }), at2), { name: "TransportDecodeError", message: /unknown message type 99/ });
+  assert.throws(() => messageFromWire(roundTrip({ type: 99 as MessageType, to: 2, from: 1 }), at2), {
+    name: "TransportDecodeError",
+    message: /unknown message type 99/,
+  });
 });
 
 test("rejects a message without destination or sender", () => {
@@ -78,13 +81,23 @@ test("rejects an entry of unknown type", () => {
 
 test("one invalid message rejects the whole batch and names its position", () => {
   const batch = raftpb.MessageBatch.decode(
-    raftpb.MessageBatch.encode({ clusterToken: "t", messages: [{ type: MessageType.MSG_APP, to: 2, from: 1 }, { type: MessageType.MSG_APP, to: 0, from: 1 }] }).finish(),
+    raftpb.MessageBatch.encode({
+      clusterToken: "t",
+      messages: [
+        { type: MessageType.MSG_APP, to: 2, from: 1 },
+        { type: MessageType.MSG_APP, to: 0, from: 1 },
+      ],
+    }).finish(),
   );
   assert.throws(() => messagesFromWire(batch.messages, at2), /message 1 of the batch: .*no destination/);
 });
 
 test("defaults inherited from a decoded message's prototype are not taken as data", () => {
   // protobufjs keeps defaults on the prototype; for 64-bit fields they may be Long objects.
-  const inherited = Object.assign(Object.create({ term: { low: 0, high: 0, unsigned: true }, commit: 42 }) as object, { type: MessageType.MSG_HEARTBEAT, to: 2, from: 1 });
+  const inherited = Object.assign(Object.create({ term: { low: 0, high: 0, unsigned: true }, commit: 42 }) as object, {
+    type: MessageType.MSG_HEARTBEAT,
+    to: 2,
+    from: 1,
+  });
   assert.deepEqual(messageFromWire(inherited, at2), message({ type: MessageType.MSG_HEARTBEAT, to: 2, from: 1 }));
 });

@@ -129,7 +129,11 @@ function snapshotFromWire(wire: WireSnapshot): Snapshot {
   };
   return {
     data: bytesFromWire(ownField(wire, "data")),
-    metadata: { confState, index: u64(ownField(metadata, "index"), "snapshot.index", "MSG_SNAP"), term: u64(ownField(metadata, "term"), "snapshot.term", "MSG_SNAP") },
+    metadata: {
+      confState,
+      index: u64(ownField(metadata, "index"), "snapshot.index", "MSG_SNAP"),
+      term: u64(ownField(metadata, "term"), "snapshot.term", "MSG_SNAP"),
+    },
   };
 }
 

@@ -82,7 +82,10 @@ export function storeUsage(): string {
 
 function urls(flag: string, value: string, errors: string[]): URL[] {
   const out: URL[] = [];
-  for (const part of value.split(",").map((s) => s.trim()).filter((s) => s.length > 0)) {
+  for (const part of value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)) {
     try {
       const u = new URL(part);
       if (u.protocol !== "http:" && u.protocol !== "https:" && u.protocol !== "unix:") throw new Error("scheme must be http or https");
@@ -117,7 +120,7 @@ export function parseStoreFlags(argv: string[]): StoreConfig & { help: boolean }
   for (const [k, v] of Object.entries(STORE_FLAGS)) options[k] = "default" in v ? { type: v.type, default: v.default } : { type: v.type };
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
@@ -126,12 +129,17 @@ export function parseStoreFlags(argv: string[]): StoreConfig & { help: boolean }
   const name = str("name");
   const listenClientUrls = urls("listen-client-urls", str("listen-client-urls"), errors);
   const listenPeerUrls = urls("listen-peer-urls", str("listen-peer-urls"), errors);
-  const advertiseClientUrls = values["advertise-client-urls"] !== undefined ? urls("advertise-client-urls", str("advertise-client-urls"), errors) : listenClientUrls;
+  const advertiseClientUrls =
+    values["advertise-client-urls"] !== undefined ? urls("advertise-client-urls", str("advertise-client-urls"), errors) : listenClientUrls;
   const initialAdvertisePeerUrls =
     values["initial-advertise-peer-urls"] !== undefined ? urls("initial-advertise-peer-urls", str("initial-advertise-peer-urls"), errors) : listenPeerUrls;
-  const clusterSpec = values["initial-cluster"] !== undefined ? str("initial-cluster") : `${name}=${initialAdvertisePeerUrls.map((u) => u.origin).join(`,${name}=`)}`;
+  const clusterSpec =
+    values["initial-cluster"] !== undefined ? str("initial-cluster") : `${name}=${initialAdvertisePeerUrls.map((u) => u.origin).join(`,${name}=`)}`;
   const initialCluster = new Map<string, URL[]>();
-  for (const part of clusterSpec.split(",").map((s) => s.trim()).filter((s) => s.length > 0)) {
+  for (const part of clusterSpec
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)) {
     const eq = part.indexOf("=");
     if (eq <= 0) {
       errors.push(`--initial-cluster: expected name=URL, got ${JSON.stringify(part)}`);
@@ -150,8 +158,10 @@ export function parseStoreFlags(argv: string[]): StoreConfig & { help: boolean }
   if (electionTimeoutMs < 5 * heartbeatIntervalMs) errors.push("--election-timeout should be at least 5 times --heartbeat-interval");
   const clientTls = tls(str("cert-file"), str("key-file"), str("trusted-ca-file"), values["client-cert-auth"] === true, "", errors);
   const peerTls = tls(str("peer-cert-file"), str("peer-key-file"), str("peer-trusted-ca-file"), values["peer-client-cert-auth"] === true, "peer-", errors);
-  for (const u of listenClientUrls) if (u.protocol === "https:" && clientTls === null) errors.push(`--listen-client-urls ${u.href} is https but --cert-file/--key-file are not set`);
-  for (const u of listenPeerUrls) if (u.protocol === "https:" && peerTls === null) errors.push(`--listen-peer-urls ${u.href} is https but --peer-cert-file/--peer-key-file are not set`);
+  for (const u of listenClientUrls)
+    if (u.protocol === "https:" && clientTls === null) errors.push(`--listen-client-urls ${u.href} is https but --cert-file/--key-file are not set`);
+  for (const u of listenPeerUrls)
+    if (u.protocol === "https:" && peerTls === null) errors.push(`--listen-peer-urls ${u.href} is https but --peer-cert-file/--peer-key-file are not set`);
   const config = {
     help: values["help"] === true,
     name,

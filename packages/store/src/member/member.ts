@@ -247,7 +247,11 @@ export class StoreMember {
         // The joining member computes the same id from its --initial-advertise-peer-urls.
         const record: MemberRecord = { id: memberIdFor(urls, token), name: "", peerUrls: urls.map((u) => u.origin), clientUrls: [], isLearner };
         this.stateMachine.members.checkAdd(record);
-        await conf(isLearner ? ConfChangeType.ADD_LEARNER : ConfChangeType.ADD_VOTER, record.id, encodeMemberContext({ id: record.id, name: "", peerUrls: record.peerUrls, isLearner }));
+        await conf(
+          isLearner ? ConfChangeType.ADD_LEARNER : ConfChangeType.ADD_VOTER,
+          record.id,
+          encodeMemberContext({ id: record.id, name: "", peerUrls: record.peerUrls, isLearner }),
+        );
         return this.stateMachine.members.get(record.id) ?? record;
       },
       removeMember: async (id) => {

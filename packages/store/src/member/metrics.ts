@@ -29,7 +29,14 @@ export class MemberMetrics {
     const r = this.registry;
     collectDefaultMetrics({ register: r });
     const gauge = (name: string, help: string, read: () => number): void => {
-      new Gauge({ name, help, registers: [r], collect() { this.set(read()); } });
+      new Gauge({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          this.set(read());
+        },
+      });
     };
     gauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.", () => (source.hasLeader() ? 1 : 0));
     gauge("etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.", () => (source.isLeader() ? 1 : 0));

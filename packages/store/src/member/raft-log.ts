@@ -26,7 +26,6 @@ import type { RequestLimits } from "../apply/validate.js";
 import { NoLeaderError, RequestTimeoutError, StoppedError, TooManyRequestsError } from "../errors.js";
 import { encodeProposal, type ReplicatedLog } from "../server/context.js";
 
-
 /** What a ConfChange's context carries: the member being added (etcd puts its Member there too). */
 export interface MemberContext {
   id: number;
@@ -142,7 +141,7 @@ export class RaftStoreLog implements ReplicatedLog, StateMachine {
     try {
       data = encodeProposal(request, this.opts.limits);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err);
     }
     const id = typeof request.id === "number" ? request.id : 0;
     assert(id !== 0 && request.header?.proposerId === this.opts.memberId, "a proposal carries this member's request id and header");
