@@ -141,7 +141,7 @@ export class RaftStoreLog implements ReplicatedLog, StateMachine {
     try {
       data = encodeProposal(request, this.opts.limits);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(toEtcdError(err));
     }
     const id = typeof request.id === "number" ? request.id : 0;
     assert(id !== 0 && request.header?.proposerId === this.opts.memberId, "a proposal carries this member's request id and header");
