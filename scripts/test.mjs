@@ -21,9 +21,16 @@ function walk(dir) {
   });
 }
 
+/** A package's compiled tests: its own dist/, plus test/<suite>/dist/ for suites built apart. */
+function testDirs(name) {
+  const t = join(packagesDir, name, "test");
+  const extra = existsSync(t) ? readdirSync(t).map((d) => join(t, d, "dist")) : [];
+  return [join(packagesDir, name, "dist"), ...extra];
+}
+
 const suites = readdirSync(packagesDir)
   .filter((name) => only.length === 0 || only.includes(name))
-  .map((name) => ({ name, files: walk(join(packagesDir, name, "dist")).sort() }))
+  .map((name) => ({ name, files: testDirs(name).flatMap(walk).sort() }))
   .filter((s) => s.files.length > 0);
 
 if (suites.length === 0) {

@@ -63,7 +63,10 @@ test("a successful compare-and-swap counts as an acknowledged write", () => {
 });
 
 test("members that agree with each other and with the final values do not diverge", () => {
-  const values = new Map<string, string | null>([["k", "a"], ["j", null]]);
+  const values = new Map<string, string | null>([
+    ["k", "a"],
+    ["j", null],
+  ]);
   const snapshots: MemberSnapshot[] = ["m1", "m2", "m3"].map((member) => ({ member, revision: 7, values }));
   assert.deepEqual(findDivergence(snapshots, values), []);
 });

@@ -85,7 +85,8 @@ export function findDivergence(snapshots: readonly MemberSnapshot[], finalValues
 }
 
 function describe(op: KvOperation): string {
-  const what = op.input.type === "cas" ? `cas(${JSON.stringify(op.input.expected)} -> ${JSON.stringify(op.input.value)})` : `put(${JSON.stringify(writtenValue(op))})`;
+  const what =
+    op.input.type === "cas" ? `cas(${JSON.stringify(op.input.expected)} -> ${JSON.stringify(op.input.value)})` : `put(${JSON.stringify(writtenValue(op))})`;
   const when = `[${op.callMs.toFixed(1)}, ${Number.isFinite(op.returnMs) ? op.returnMs.toFixed(1) : "?"}] ms`;
   return `client ${op.clientId}'s ${what} ${when}`;
 }

@@ -105,11 +105,15 @@ export class Member {
 
 /** Pids of every live member process of every cluster in this process, for the exit hook. */
 const livePids = new Set<number>();
+/** Data dirs of clusters not stopped yet: an interrupted run leaves them for a look at the logs. */
+const liveBaseDirs = new Set<string>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
+  // Ctrl-C or a supervisor's SIGTERM: exit normally, so that the hook below runs.
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => process.exit(128 + (sig === "SIGINT" ? 2 : 15)));
   // 'exit' handlers run synchronously; process.kill is synchronous. SIGKILL also ends stopped processes.
   process.on("exit", () => {
     for (const pid of livePids) {
@@ -119,6 +123,7 @@ function installExitHook(): void {
         // already gone
       }
     }
+    for (const dir of liveBaseDirs) process.stderr.write(`faults: interrupted; members killed, data and logs left in ${dir}\n`);
   });
 }
 
@@ -159,6 +164,7 @@ export class Cluster {
     installExitHook();
     const ports = await freePorts(2 * resolved.memberCount);
     const baseDir = mkdtempSync(join(tmpdir(), `coxswain-faults-${resolved.target}-`));
+    liveBaseDirs.add(baseDir);
     const cluster = new Cluster(resolved, baseDir, ports, options.log ?? (() => {}));
     try {
       for (const member of cluster.members) cluster.spawnMember(member, "new");
@@ -282,7 +288,10 @@ export class Cluster {
   logTail(index: number, lines = LOG_TAIL_LINES): string {
     const member = this.member(index);
     if (!existsSync(member.logPath)) return "(no log)";
-    return readFileSync(member.logPath, "utf8").split("\n").slice(-lines - 1).join("\n");
+    return readFileSync(member.logPath, "utf8")
+      .split("\n")
+      .slice(-lines - 1)
+      .join("\n");
   }
 
   /** Kills every member and closes the connections; removes the data unless `keepData`. Idempotent. */
@@ -300,6 +309,7 @@ export class Cluster {
         member.state = "killed";
       }
       await Promise.all(exits);
+      liveBaseDirs.delete(this.baseDir);
     }
     if (options.keepData === true) this.log(`data and logs kept in ${this.baseDir}`);
     else rmSync(this.baseDir, { recursive: true, force: true });
@@ -409,26 +419,43 @@ function describeStatus(status: MemberStatus | null): string {
   return status.leaderId === 0n ? "no leader" : `leader ${status.leaderId.toString(16)}`;
 }
 
-/** Ports the kernel says are free now; held open together so that no two are the same. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const server = createServer();
-          server.once("error", reject);
-          server.listen(0, "127.0.0.1", () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const address = s.address();
-    assert(address !== null && typeof address === "object", "a listening TCP server has an address");
-    return address.port;
+/**
+ * Listening ports come from below the kernel's ephemeral range: a member that is down for a while
+ * must get its port back, and a port in the ephemeral range may meanwhile be taken as the local
+ * end of some outgoing connection.
+ */
+const LISTEN_PORT_MIN = 20_000;
+const EPHEMERAL_PORT_MIN_DEFAULT = 32_768;
+/** Attempts at finding free ports before giving up (each is one bind). */
+const PORT_PROBES_MAX = 1000;
+
+function ephemeralPortMin(): number {
+  try {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > LISTEN_PORT_MIN + 1000 ? low : EPHEMERAL_PORT_MIN_DEFAULT;
+  } catch {
+    return EPHEMERAL_PORT_MIN_DEFAULT;
+  }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
+}
+
+/** `count` distinct ports that are free now, picked at random below the ephemeral range. */
+async function freePorts(count: number): Promise<number[]> {
+  const span = ephemeralPortMin() - LISTEN_PORT_MIN;
+  const ports = new Set<number>();
+  for (let probe = 0; probe < PORT_PROBES_MAX && ports.size < count; probe++) {
+    const port = LISTEN_PORT_MIN + Math.floor(Math.random() * span);
+    if (!ports.has(port) && (await portIsFree(port))) ports.add(port);
+  }
+  if (ports.size < count) throw new ClusterStartError(`found only ${ports.size} free ports of ${count} after ${PORT_PROBES_MAX} probes`);
+  return [...ports];
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

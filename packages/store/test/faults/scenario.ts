@@ -130,8 +130,8 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
     const keys = [...workload.keysUsed].sort();
     const finalValues = await readFinalValues(cluster, recorder, keys, settleTimeoutMs, problems);
 
-    log(`checking ${recorder.history().length} operations on ${keys.length} keys for linearizability`);
     const history = recorder.history();
+    log(`checking ${history.length} operations on ${keys.length} keys for linearizability`);
     const checkStartedMs = performance.now();
     const result = checkHistory(kvModel, history, {
       timeoutMs: options.checkTimeoutMs ?? 120_000,
@@ -140,7 +140,8 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
     const checkMs = Math.round(performance.now() - checkStartedMs);
     const text = formatCheckResult(result);
     if (result.outcome === "illegal") problems.push(`history is not linearizable:\n${text}`);
-    if (result.outcome === "unknown") problems.push(`linearizability could not be decided within the checker's budget (a failure to check, not a pass):\n${text}`);
+    if (result.outcome === "unknown")
+      problems.push(`linearizability could not be decided within the checker's budget (a failure to check, not a pass):\n${text}`);
 
     const lostWrites = finalValues === null ? [] : findLostWrites(history, finalValues);
     problems.push(...lostWrites);
@@ -219,7 +220,12 @@ async function readFinalValues(
 }
 
 /** Polls every member's own copy until all agree with the final values, or returns what still differs. */
-async function awaitConvergence(cluster: Cluster, keys: readonly string[], finalValues: ReadonlyMap<string, string | null>, timeoutMs: number): Promise<string[]> {
+async function awaitConvergence(
+  cluster: Cluster,
+  keys: readonly string[],
+  finalValues: ReadonlyMap<string, string | null>,
+  timeoutMs: number,
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let divergence: string[];

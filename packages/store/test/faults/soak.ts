@@ -97,7 +97,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-// Ctrl-C: exit normally so that the harness's exit hook kills the members.
-for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => process.exit(130));
-
 process.exitCode = await main(process.argv.slice(2));
