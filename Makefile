@@ -62,7 +62,7 @@ SOAK_SECONDS ?= 600
 ## Long fault soak of the store: make soak-store [SOAK_TARGET=etcd] [SOAK_SECONDS=n] [SOAK_SEED=n]
 soak-store: SETUP_DEBIAN=1
 soak-store: build
-	node packages/store/test/faults/dist/soak.js --target $(SOAK_TARGET) --seconds $(SOAK_SECONDS) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
+	node packages/store/test/dist/faults/soak.js --target $(SOAK_TARGET) --seconds $(SOAK_SECONDS) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 clean:
-	rm -rf packages/*/dist bench/dist packages/proto/gen packages/*/tsconfig.tsbuildinfo packages/*/test/*/dist packages/*/test/*/tsconfig.tsbuildinfo
+	rm -rf packages/*/dist bench/dist packages/proto/gen packages/*/tsconfig.tsbuildinfo packages/*/test/dist packages/*/test/tsconfig.tsbuildinfo

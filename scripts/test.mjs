@@ -21,11 +21,9 @@ function walk(dir) {
   });
 }
 
-/** A package's compiled tests: its own dist/, plus test/<suite>/dist/ for suites built apart. */
+/** A package's compiled tests: its own dist/, plus test/dist/ for process-level suites built apart. */
 function testDirs(name) {
-  const t = join(packagesDir, name, "test");
-  const extra = existsSync(t) ? readdirSync(t).map((d) => join(t, d, "dist")) : [];
-  return [join(packagesDir, name, "dist"), ...extra];
+  return [join(packagesDir, name, "dist"), join(packagesDir, name, "test", "dist")];
 }
 
 const suites = readdirSync(packagesDir)

@@ -40,7 +40,7 @@ test(
       faultMs: faultSeconds * 1000,
       log: (line) => console.error(`faults: ${line}`),
     });
-    const replay = `FAULTS_TARGET=${target} FAULTS_SEED=${seed} FAULTS_SECONDS=${faultSeconds} node --test packages/store/test/faults/dist/faults.test.js`;
+    const replay = `FAULTS_TARGET=${target} FAULTS_SEED=${seed} FAULTS_SECONDS=${faultSeconds} node --test packages/store/test/dist/faults/faults.test.js`;
     t.diagnostic(formatReport(report));
     assert.deepEqual(report.problems, [], `${formatReport(report)}\nreplay: ${replay}`);
   },

@@ -17,7 +17,7 @@ export type Target = "etcd" | "coxswain";
 
 export const TARGETS: readonly Target[] = ["etcd", "coxswain"];
 
-/** The repository root, from this file's place: packages/store/test/faults/dist/harness.js. */
+/** The repository root, from this file's place: packages/store/test/dist/faults/harness.js. */
 export const REPO_ROOT = fileURLToPath(new URL("../../../../../", import.meta.url));
 
 export const ETCD_BINARY_DEFAULT = "/usr/bin/etcd";

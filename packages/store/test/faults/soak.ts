@@ -1,7 +1,7 @@
 /**
  * The long form of the fault test (`make soak-store`):
  *
- *   node packages/store/test/faults/dist/soak.js --target coxswain|etcd --seconds 600 [--seed N]
+ *   node packages/store/test/dist/faults/soak.js --target coxswain|etcd --seconds 600 [--seed N]
  *
  * Same scenario as faults.test.ts, for longer, with the clients moving to fresh keys every
  * --epoch-seconds so that the checker's work per key stays bounded however long it runs. Exits 0
@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { missingTargetPiece, TARGETS, type Target } from "./harness.js";
 import { formatReport, runFaultScenario } from "./scenario.js";
 
-const USAGE = `Usage: node packages/store/test/faults/dist/soak.js --target coxswain|etcd [flags]
+const USAGE = `Usage: node packages/store/test/dist/faults/soak.js --target coxswain|etcd [flags]
 
   --target          coxswain (bin/coxswain store) or etcd ($ETCD_BIN or /usr/bin/etcd)   (required)
   --seconds         length of the fault phase                                           (default 600)
@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const replay = `node packages/store/test/faults/dist/soak.js --target ${target} --seconds ${seconds} --seed ${seed} --clients ${clients} --keys ${keys} --epoch-seconds ${epochSeconds} --snapshot-count ${snapshotCount}${serializableGets ? " --serializable-gets" : ""}`;
+  const replay = `node packages/store/test/dist/faults/soak.js --target ${target} --seconds ${seconds} --seed ${seed} --clients ${clients} --keys ${keys} --epoch-seconds ${epochSeconds} --snapshot-count ${snapshotCount}${serializableGets ? " --serializable-gets" : ""}`;
   console.error(`soak: ${replay}`);
   const report = await runFaultScenario({
     target,
