@@ -28,6 +28,7 @@ export interface StoreConfig {
   heartbeatIntervalMs: number;
   electionTimeoutMs: number;
   snapshotCount: number;
+  snapshotCatchupEntries: number;
   quotaBackendBytes: number;
   maxRequestBytes: number;
   maxTxnOps: number;
@@ -55,6 +56,11 @@ export const STORE_FLAGS = {
   "heartbeat-interval": { type: "string", default: "100", help: "time (ms) of a heartbeat interval (one Raft tick)" },
   "election-timeout": { type: "string", default: "1000", help: "time (ms) for an election to time out" },
   "snapshot-count": { type: "string", default: "100000", help: "committed entries between two snapshots" },
+  "experimental-snapshot-catchup-entries": {
+    type: "string",
+    default: "5000",
+    help: "entries kept behind a snapshot so that slow followers catch up from the log (etcd 3.6's flag)",
+  },
   "quota-backend-bytes": { type: "string", default: String(2 * 1024 * 1024 * 1024), help: "raise the NOSPACE alarm when the key space exceeds this size" },
   "max-request-bytes": { type: "string", default: String(1.5 * 1024 * 1024), help: "maximum client request size in bytes" },
   "max-txn-ops": { type: "string", default: "128", help: "maximum operations in one transaction" },
@@ -176,6 +182,7 @@ export function parseStoreFlags(argv: string[]): StoreConfig & { help: boolean }
     heartbeatIntervalMs,
     electionTimeoutMs,
     snapshotCount: positiveInt("snapshot-count", str("snapshot-count"), errors),
+    snapshotCatchupEntries: positiveInt("experimental-snapshot-catchup-entries", str("experimental-snapshot-catchup-entries"), errors),
     quotaBackendBytes: positiveInt("quota-backend-bytes", str("quota-backend-bytes"), errors),
     maxRequestBytes: positiveInt("max-request-bytes", str("max-request-bytes"), errors),
     maxTxnOps: positiveInt("max-txn-ops", str("max-txn-ops"), errors),

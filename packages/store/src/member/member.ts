@@ -143,6 +143,7 @@ export class StoreMember {
       tickIntervalMs: config.heartbeatIntervalMs,
       electionTicks,
       snapshotEntriesMin: config.snapshotCount,
+      snapshotRetainEntries: config.snapshotCatchupEntries,
       logger,
       onLeaderChange: (lead, state, term) => member?.onLeaderChange(lead, state, term),
     });

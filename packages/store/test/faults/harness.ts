@@ -36,6 +36,8 @@ export interface ClusterOptions {
   etcdBinary?: string;
   /** Default: found from this file's location. */
   repoRoot?: string;
+  /** More flags for every member (e.g. ones only one target knows). */
+  extraFlags?: string[];
   /** Progress lines (one per lifecycle event). Default: none. */
   log?: (line: string) => void;
 }
@@ -155,6 +157,7 @@ export class Cluster {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 100,
       electionTimeoutMs: options.electionTimeoutMs ?? 1000,
       snapshotCount: options.snapshotCount,
+      extraFlags: options.extraFlags ?? [],
       etcdBinary: options.etcdBinary ?? process.env["ETCD_BIN"] ?? ETCD_BINARY_DEFAULT,
       repoRoot: options.repoRoot ?? REPO_ROOT,
     };
@@ -315,6 +318,21 @@ export class Cluster {
     else rmSync(this.baseDir, { recursive: true, force: true });
   }
 
+  /**
+   * Replaces member `index` with a fresh one — new name, new ports, empty data dir — started with
+   * --initial-cluster-state existing, as an operator replaces a dead member. The caller first
+   * removes the old member and adds the new one's peer URL (etcdctl member remove / member add).
+   */
+  async startReplacement(index: number, name: string, clientPort: number, peerPort: number): Promise<Member> {
+    const old = this.member(index);
+    assert(old.state === "killed", "the member being replaced is down");
+    old.connection.close();
+    const fresh = new Member(index, name, clientPort, peerPort, join(this.baseDir, name), join(this.baseDir, `${name}.log`));
+    this.members[index] = fresh;
+    this.spawnMember(fresh, "existing");
+    return fresh;
+  }
+
   private throwIfCrashed(): void {
     const crash = this.unexpectedExits[0];
     if (crash !== undefined) {
@@ -377,6 +395,7 @@ export class Cluster {
       `--heartbeat-interval=${o.heartbeatIntervalMs}`,
       `--election-timeout=${o.electionTimeoutMs}`,
       ...(o.snapshotCount === undefined ? [] : [`--snapshot-count=${o.snapshotCount}`]),
+      ...o.extraFlags,
     ];
     if (o.target === "etcd") return { command: o.etcdBinary, args: flags };
     return { command: join(o.repoRoot, "bin", "coxswain"), args: ["store", ...flags] };
@@ -447,7 +466,7 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /** `count` distinct ports that are free now, picked at random below the ephemeral range. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const span = ephemeralPortMin() - LISTEN_PORT_MIN;
   const ports = new Set<number>();
   for (let probe = 0; probe < PORT_PROBES_MAX && ports.size < count; probe++) {
