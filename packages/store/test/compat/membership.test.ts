@@ -92,7 +92,9 @@ describe(`member lifecycle on ${target}`, { timeout: 180_000 }, () => {
     assert.match(await etcdctl(live, "member", "remove", oldId), /removed from cluster/);
     const [clientPort, peerPort] = await freePorts(2);
     const name = `${old.name}-replacement`;
-    assert.match(await etcdctl(live, "member", "add", name, `--peer-urls=http://127.0.0.1:${peerPort}`), /added to cluster/);
+    // etcd refuses an addition until it has heard from every remaining member recently
+    // ("unhealthy cluster"); an operator retries.
+    await eventually("the new member is added", async () => /added to cluster/.test(await etcdctl(live, "member", "add", name, `--peer-urls=http://127.0.0.1:${peerPort}`)));
     await cluster.startReplacement(2, name, clientPort!, peerPort!);
     await etcdctl(live, "put", "after-replacement", "yes");
     await eventually("the replacement has the data", async () => (await localValue(2, "after-replacement")) === "yes" && (await localValue(2, "before-kill")) === "kept");
