@@ -313,13 +313,20 @@ export class RaftNode {
 
   private async handleReady(rd: Ready): Promise<void> {
     this.stats.readies++;
-    // 1. Persist: nothing in this Ready may leave the process before it is durable.
+    // A leader may send before its own write (Raft thesis §10.2.1): its appends and heartbeats
+    // do not depend on its durable state, and it counts itself toward a commit only for entries
+    // in its log; followers' acknowledgements still come only after their own fsync. This takes
+    // the leader's fsync off the commit path, as etcd does.
+    const sentEarly = this.raw.isLeader() && rd.softState === null && rd.messages.length > 0;
+    if (sentEarly) this.transport.send(rd.messages);
+    // 1. Persist: nothing else in this Ready may leave the process before it is durable. A Ready
+    // that only moves the commit index need not be fsynced (it can be relearned from the leader).
     if (rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null) {
-      await this.logStore.persist(rd.hardState, rd.entries, rd.snapshot);
+      await this.logStore.persist(rd.hardState, rd.entries, rd.snapshot, rd.mustSync);
       this.stats.entriesPersisted += rd.entries.length;
     }
     // 2. Send.
-    if (rd.messages.length > 0) this.transport.send(rd.messages);
+    if (!sentEarly && rd.messages.length > 0) this.transport.send(rd.messages);
     // 3. Apply.
     if (rd.snapshot !== null) {
       this.sm.restore(rd.snapshot.data, rd.snapshot.metadata);

@@ -470,13 +470,16 @@ export class Simulation {
       const node = n.raft!;
       const rd = node.ready();
       this.checkSoftState(n, rd);
-      // A crash here loses everything in the Ready: nothing was persisted or sent.
+      // As RaftNode does, a leader sends before its own write (thesis §10.2.1).
+      const sentEarly = node.isLeader() && rd.softState === null;
+      if (sentEarly) for (const m of rd.messages) this.send(m);
+      // A crash here loses everything in the Ready that was not sent: nothing was persisted.
       if (!this.healing && this.rng.chance(0.002)) {
         this.crash(n);
         return;
       }
       this.persist(n, rd);
-      for (const m of rd.messages) this.send(m);
+      if (!sentEarly) for (const m of rd.messages) this.send(m);
       if (rd.snapshot !== null) this.applySnapshot(n, rd.snapshot);
       let addedMember = false;
       for (const e of rd.committedEntries) addedMember = this.apply(n, e) || addedMember;

@@ -101,7 +101,7 @@ export class DurableLogStore implements LogStore {
     return this.wal.stats;
   }
 
-  persist(hardState: HardState | null, entries: Entry[], snapshot: Snapshot | null): Promise<void> {
+  persist(hardState: HardState | null, entries: Entry[], snapshot: Snapshot | null, sync = true): Promise<void> {
     return this.run(async () => {
       const snap = snapshot !== null && !isEmptySnapshot(snapshot) ? snapshot : null;
       const previousSnapshotIndex = this.storage.snapshot().metadata.index;
@@ -111,7 +111,8 @@ export class DurableLogStore implements LogStore {
         await this.snapshotter.save(snap);
       }
       const marker = snap === null ? null : { index: snap.metadata.index, term: snap.metadata.term };
-      await this.wal.save(hardState, entries, marker);
+      // A snapshot is always synced: its marker promises the file that was just written.
+      await this.wal.save(hardState, entries, marker, sync || snap !== null || entries.length > 0);
       applyToStorage(this.storage, hardState, entries, snap);
       if (snap !== null) await this.releaseBefore(previousSnapshotIndex);
     });

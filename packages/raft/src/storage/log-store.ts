@@ -13,9 +13,10 @@ export interface LogStore {
   readonly storage: MemoryStorage;
   /**
    * Makes hardState/entries/snapshot durable (snapshot file first, then WAL marker + entries +
-   * hardState, one fsync), then updates `storage`.
+   * hardState, one fsync), then updates `storage`. With `sync` false (Ready.mustSync false: only
+   * the commit index changed) the write is not fsynced; entries and snapshots are always synced.
    */
-  persist(hardState: HardState | null, entries: Entry[], snapshot: Snapshot | null): Promise<void>;
+  persist(hardState: HardState | null, entries: Entry[], snapshot: Snapshot | null, sync?: boolean): Promise<void>;
   /**
    * Records an application snapshot at index ≤ applied, compacts the in-memory log keeping
    * `retainEntries` entries before it (so slow followers can still be sent entries), and releases
@@ -52,7 +53,7 @@ export class MemoryLogStore implements LogStore {
   readonly storage = new MemoryStorage();
 
   // async so that a refusal is a rejected promise, as with DurableLogStore.
-  async persist(hardState: HardState | null, entries: Entry[], snapshot: Snapshot | null): Promise<void> {
+  async persist(hardState: HardState | null, entries: Entry[], snapshot: Snapshot | null, _sync = true): Promise<void> {
     if (snapshot !== null && !isEmptySnapshot(snapshot)) checkSnapshotIsNewer(this.storage, snapshot.metadata.index);
     applyToStorage(this.storage, hardState, entries, snapshot);
   }

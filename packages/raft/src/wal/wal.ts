@@ -168,7 +168,7 @@ export class Wal {
    * Appends the snapshot marker (if any), the entries and the hard state (if any) as one batch:
    * one write, one fdatasync. Resolves only once they are durable.
    */
-  save(hardState: HardState | null, entries: readonly Entry[], snapshotMarker: SnapshotMarker | null = null): Promise<void> {
+  save(hardState: HardState | null, entries: readonly Entry[], snapshotMarker: SnapshotMarker | null = null, sync = true): Promise<void> {
     if (hardState === null && entries.length === 0 && snapshotMarker === null) return Promise.resolve();
     return this.run(async () => {
       await this.startSegmentIfFull();
@@ -186,7 +186,7 @@ export class Wal {
       }
       if (hardState !== null) encoder.addHardState(hardState);
       const batch = encoder.finish();
-      await this.appendAndSync(batch, encoder.recordCount);
+      await this.appendAndSync(batch, encoder.recordCount, sync);
 
       const segment = this.segments.at(-1)!;
       if (maxEntryIndex > segment.maxEntryIndex) segment.maxEntryIndex = maxEntryIndex;
@@ -252,14 +252,21 @@ export class Wal {
     return result;
   }
 
-  private async appendAndSync(batch: Uint8Array, recordCount: number): Promise<void> {
+  /**
+   * Writes a batch and, unless `sync` is false, fdatasyncs it. An unsynced batch is made durable by
+   * the next synced one (fdatasync flushes every earlier write to the file); until then a crash can
+   * only tear it at the tail, which recovery cuts off like any unacknowledged save.
+   */
+  private async appendAndSync(batch: Uint8Array, recordCount: number, sync: boolean): Promise<void> {
     const file = this.file;
     assert(file !== null, "a segment is open for writing");
     await writeFully(file, batch, this.fileSizeBytes);
-    const syncStarted = performance.now();
-    await file.datasync();
-    this.onFsync?.((performance.now() - syncStarted) / 1000);
-    this.stats.fsyncs++;
+    if (sync) {
+      const syncStarted = performance.now();
+      await file.datasync();
+      this.onFsync?.((performance.now() - syncStarted) / 1000);
+      this.stats.fsyncs++;
+    }
     this.fileSizeBytes += batch.byteLength;
     this.stats.bytesWritten += batch.byteLength;
     this.stats.recordsWritten += recordCount;
