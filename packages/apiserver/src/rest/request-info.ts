@@ -1,16 +1,24 @@
 /**
- * What a request is about, from its method, path and query, as Kubernetes' RequestInfoFactory
- * derives it: resource requests under /api/v1 and /apis/{group}/{version}, everything else a
- * non-resource request. Authorization and routing both read this.
+ * What a request is about, from its method, path and query, derived exactly as Kubernetes'
+ * RequestInfoFactory does (k8s.io/apiserver/pkg/endpoints/request/requestinfo.go), so that routing
+ * and RBAC rules written for Kubernetes mean the same here. The one parser of the API server:
+ * routing uses it, and authorization turns it into attributes (auth/request-info.ts).
  *
- *   /api/v1/namespaces/{ns}/pods/{name}/log  → verb get, resource pods, subresource log
- *   /apis/apps/v1/deployments?watch=true      → verb watch, all namespaces
+ *   GET    /api/v1/namespaces/default/pods          → list pods in "default"
+ *   GET    /api/v1/pods?watch=true                  → watch pods (all namespaces)
+ *   GET    /api/v1/watch/namespaces/default/pods    → watch (legacy form)
+ *   DELETE /apis/apps/v1/namespaces/x/deployments   → deletecollection
+ *   POST   /api/v1/namespaces/x/pods/p/binding      → create pods/binding, name p
+ *   GET    /api/v1/namespaces/foo                   → get namespaces "foo", namespace "foo"
+ *   PUT    /api/v1/namespaces/foo/finalize          → update namespaces/finalize "foo"
+ *   GET    /healthz                                 → non-resource: get path "/healthz"
  */
-export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection";
+import { isValidPathSegmentName, parseFieldSelector } from "@coxswain/api";
 
 export interface ResourceRequestInfo {
   isResourceRequest: true;
-  verb: Verb;
+  /** get, list, watch, create, update, patch, delete, deletecollection, or proxy. */
+  verb: string;
   /** "" for the core group. */
   apiGroup: string;
   apiVersion: string;
@@ -29,61 +37,84 @@ export interface NonResourceRequestInfo {
 
 export type RequestInfo = ResourceRequestInfo | NonResourceRequestInfo;
 
-/** Thrown for a path that looks like a resource path but is malformed. */
+/** The path could not be understood (Kubernetes answers 500 "unable to determine ..."; we 404). */
 export class MalformedPathError extends Error {
   override readonly name = "MalformedPathError";
 }
 
+const apiPrefixes = new Set(["api", "apis"]);
+const grouplessApiPrefixes = new Set(["api"]);
+/** Verbs that appear as a path segment before the resource. */
+const specialVerbs = new Set(["proxy", "watch"]);
+/** After `/namespaces/<name>/` these are subresources of the namespace, not resources inside it. */
+const namespaceSubresources = new Set(["status", "finalize"]);
+const verbByMethod: Readonly<Record<string, string>> = { POST: "create", GET: "get", HEAD: "get", PUT: "update", PATCH: "patch", DELETE: "delete" };
+
+/**
+ * `?watch=` as apimachinery decodes query booleans: present and not "0" or "false" (any case)
+ * means true — even `watch=`.
+ */
+function isWatch(values: readonly string[]): boolean {
+  const [first] = values;
+  if (first === undefined) return false;
+  return first !== "0" && first.toLowerCase() !== "false";
+}
+
 export function requestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
-  const parts = path.split("/").filter((p) => p.length > 0).map(decodeURIComponent);
-  const m = method.toUpperCase();
-  let rest: string[];
-  let apiGroup: string;
-  let apiVersion: string;
-  if (parts[0] === "api" && parts.length >= 3) {
-    apiGroup = "";
-    apiVersion = parts[1]!;
-    rest = parts.slice(2);
-  } else if (parts[0] === "apis" && parts.length >= 4) {
-    apiGroup = parts[1]!;
-    apiVersion = parts[2]!;
-    rest = parts.slice(3);
+  const nonResource: NonResourceRequestInfo = { isResourceRequest: false, verb: method.toLowerCase(), path };
+  let parts = path
+    .replace(/^\/+|\/+$/g, "")
+    .split("/")
+    .map((p) => decodeURIComponent(p));
+  if (parts.length < 3 || !apiPrefixes.has(parts[0] ?? "")) return nonResource;
+  const prefix = parts[0] ?? "";
+  parts = parts.slice(1);
+  let apiGroup = "";
+  if (!grouplessApiPrefixes.has(prefix)) {
+    // /apis/{group}/{version}/{resource}: fewer parts is discovery, a non-resource request.
+    if (parts.length < 3) return nonResource;
+    apiGroup = parts[0] ?? "";
+    parts = parts.slice(1);
+  }
+  const apiVersion = parts[0] ?? "";
+  parts = parts.slice(1);
+
+  let verb: string;
+  if (specialVerbs.has(parts[0] ?? "")) {
+    if (parts.length < 2) throw new MalformedPathError(`unable to determine kind and namespace from url, ${path}`);
+    verb = parts[0] ?? "";
+    parts = parts.slice(1);
   } else {
-    return { isResourceRequest: false, verb: m.toLowerCase(), path };
+    verb = verbByMethod[method.toUpperCase()] ?? "";
+    if (verb === "") return nonResource;
   }
+
   let namespace = "";
-  // /namespaces/{ns}/{resource}... is namespaced; /namespaces/{name} is the Namespace itself.
-  if (rest[0] === "namespaces" && rest.length >= 3) {
-    namespace = rest[1]!;
-    rest = rest.slice(2);
+  if (parts[0] === "namespaces" && parts.length > 1) {
+    namespace = parts[1] ?? "";
+    // /namespaces/{ns}/{resource}/...: the resource is inside the namespace; /namespaces/{ns}/status is the namespace's own.
+    if (parts.length > 2 && !namespaceSubresources.has(parts[2] ?? "")) parts = parts.slice(2);
   }
-  const [resource = "", name = "", subresource = "", ...extra] = rest;
-  if (extra.length > 0) throw new MalformedPathError(`unexpected path segments after ${subresource}: ${extra.join("/")}`);
-  if (resource === "namespaces" && namespace === "" && name !== "") {
-    // /api/v1/namespaces/{name}[/status|finalize]: the namespace is its own namespace for authorization.
-    namespace = name;
+
+  const resource = parts[0] ?? "";
+  let name = parts[1] ?? "";
+  const subresource = parts.length >= 3 && verb !== "proxy" ? (parts[2] ?? "") : "";
+  // Only proxy subresources carry a path of their own after the subresource.
+  if (parts.length > 3 && verb !== "proxy" && subresource !== "proxy") throw new MalformedPathError(`unexpected path segments after ${subresource}: ${parts.slice(3).join("/")}`);
+
+  if (name === "" && verb === "get") {
+    verb = isWatch(query.getAll("watch")) ? "watch" : "list";
+    // A list or watch pinned to one name by `fieldSelector=metadata.name=x` is authorized as that name.
+    const fieldSelector = query.get("fieldSelector");
+    if (fieldSelector !== null && fieldSelector !== "") {
+      try {
+        const pinned = parseFieldSelector(fieldSelector).requiresExactMatch("metadata.name");
+        if (pinned !== undefined && isValidPathSegmentName(pinned).length === 0) name = pinned;
+      } catch {
+        // A bad selector is the handler's 400 to give; the request goes on without a name.
+      }
+    }
   }
-  const isWatch = query.get("watch") === "true" || query.get("watch") === "1";
-  let verb: Verb;
-  switch (m) {
-    case "GET":
-    case "HEAD":
-      verb = isWatch ? "watch" : name === "" ? "list" : "get";
-      break;
-    case "POST":
-      verb = "create";
-      break;
-    case "PUT":
-      verb = "update";
-      break;
-    case "PATCH":
-      verb = "patch";
-      break;
-    case "DELETE":
-      verb = name === "" ? "deletecollection" : "delete";
-      break;
-    default:
-      return { isResourceRequest: false, verb: m.toLowerCase(), path };
-  }
+  if (name === "" && verb === "delete") verb = "deletecollection";
   return { isResourceRequest: true, verb, apiGroup, apiVersion, namespace, resource, subresource, name };
 }

@@ -134,6 +134,8 @@ export class ResourceHandler {
         return this.delete(r, req);
       case "deletecollection":
         return this.deleteCollection(r, req);
+      default:
+        throw new ApiStatusError(statusMethodNotSupported(qr(r), verb));
     }
   }
 
