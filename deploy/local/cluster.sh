@@ -5,12 +5,16 @@
 #   .coxswain/logs/<process>.log       e.g. store-1.log
 #   .coxswain/pids/<process>.pid
 #   .coxswain/data/<process>/          data directories
-# At this stage the cluster is the store: three members on loopback.
+#   .coxswain/kubeconfig               admin kubeconfig for kubectl and coxctl
+#   .coxswain/pki/                     cluster CA and certificates (coxswain pki)
+# The cluster: three store members and two API servers on loopback.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 state="$root/.coxswain"
 coxswain="$root/bin/coxswain"
 members=(1 2 3)
+apiservers=(1 2)
+apiserver_port() { echo "${1}6443"; }
 client_port() { echo "${1}2379"; }
 peer_port() { echo "${1}2380"; }
 metrics_port() { echo "${1}2381"; }
@@ -42,6 +46,31 @@ start_store() {
     >>"$state/logs/$name.log" 2>&1 &
   echo $! >"$state/pids/$name.pid"
   say "started $name (pid $!), client 127.0.0.1:$(client_port "$i"), log .coxswain/logs/$name.log"
+}
+
+start_apiserver() {
+  local i="$1" name="apiserver-$1"
+  if running "$name"; then say "$name already running (pid $(cat "$state/pids/$name.pid"))"; return; fi
+  local pki="$state/pki"
+  nohup "$coxswain" apiserver \
+    --bind-address 127.0.0.1 --secure-port "$(apiserver_port "$i")" \
+    --store-endpoints "$(cat "$state/store-endpoints")" \
+    --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
+    --client-ca-file "$pki/ca.crt" \
+    --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
+    >>"$state/logs/$name.log" 2>&1 &
+  echo $! >"$state/pids/$name.pid"
+  say "started $name (pid $!), https://127.0.0.1:$(apiserver_port "$i"), log .coxswain/logs/$name.log"
+}
+
+wait_apiservers() {
+  local deadline=$((SECONDS + 60))
+  for i in "${apiservers[@]}"; do
+    until curl -fsSk "https://127.0.0.1:$(apiserver_port "$i")/readyz" >/dev/null 2>&1; do
+      if [ $SECONDS -ge $deadline ]; then say "apiserver-$i did not become ready; see .coxswain/logs/apiserver-$i.log"; tail -20 "$state/logs/apiserver-$i.log" >&2; return 1; fi
+      sleep 0.2
+    done
+  done
 }
 
 wait_healthy() {
@@ -76,17 +105,24 @@ case "${1:-}" in
     for i in "${members[@]}"; do endpoints+="${sep}127.0.0.1:$(client_port "$i")"; sep=","; done
     echo "$endpoints" >"$state/store-endpoints"
     wait_healthy
+    servers=""; sep=""
+    for i in "${apiservers[@]}"; do servers+="${sep}https://127.0.0.1:$(apiserver_port "$i")"; sep=","; done
+    "$coxswain" pki --dir "$state/pki" --kubeconfig "$state/kubeconfig" --servers "$servers"
+    for i in "${apiservers[@]}"; do start_apiserver "$i"; done
+    wait_apiservers
     cat >&2 <<MSG
-cluster: the store is up: $endpoints (written to .coxswain/store-endpoints)
+cluster: up. Store: $endpoints (.coxswain/store-endpoints). API servers: $servers
+  export KUBECONFIG=$state/kubeconfig
+  kubectl get namespaces
+  kubectl create deployment web --image=nginx && kubectl get deploy,rs -o wide
   etcdctl --endpoints=$endpoints endpoint status -w table
-  etcdctl --endpoints=$endpoints put greeting hello && etcdctl --endpoints=$endpoints get greeting
-  metrics: curl http://127.0.0.1:12381/metrics     stop: make down     wipe data: make clean-cluster
+  stop: make down     wipe data: make clean-cluster     logs: .coxswain/logs/
 MSG
     ;;
   down) stop_all ;;
   status)
-    for i in "${members[@]}"; do
-      if running "store-$i"; then echo "store-$i running (pid $(cat "$state/pids/store-$i.pid"))"; else echo "store-$i stopped"; fi
+    for name in $(for i in "${members[@]}"; do echo "store-$i"; done) $(for i in "${apiservers[@]}"; do echo "apiserver-$i"; done); do
+      if running "$name"; then echo "$name running (pid $(cat "$state/pids/$name.pid"))"; else echo "$name stopped"; fi
     done
     ;;
   clean) stop_all; rm -rf "$state" ;;

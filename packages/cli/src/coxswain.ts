@@ -8,6 +8,14 @@ const components: Record<string, { summary: string; run: (argv: string[]) => Pro
     summary: "one member of the etcd-compatible Raft key-value store (etcd's flags)",
     run: async (argv) => (await import("@coxswain/store")).runStoreCommand(argv),
   },
+  apiserver: {
+    summary: "an API server: the Kubernetes REST API over HTTPS (kube-apiserver's flags)",
+    run: async (argv) => (await import("@coxswain/apiserver")).runApiServerCommand(argv),
+  },
+  pki: {
+    summary: "create the cluster CA, component certificates and the admin kubeconfig",
+    run: async (argv) => (await import("@coxswain/apiserver")).runPkiCommand(argv),
+  },
 };
 
 function usage(): string {

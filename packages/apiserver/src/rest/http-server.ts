@@ -263,13 +263,19 @@ export class HttpFrontEnd {
     let first = true;
     try {
       for await (const event of stream) {
-        let object: unknown = event.object;
-        if (event.type !== "ERROR" && event.type !== "BOOKMARK") object = resource.fromStorageVersion(event.object);
-        if (asTable && event.type !== "ERROR" && event.type !== "BOOKMARK") {
-          object = printTable(resource.printer, [object as KubeObject], { nowMs: Date.now(), includeObject: "Metadata", omitColumnDefinitions: !first });
-          first = false;
+        let line: string;
+        if (!asTable && event.json !== undefined && resource.storageVersion === resource.version) {
+          // The cache encoded this event once for every watcher.
+          line = `${event.json}\n`;
+        } else {
+          let object: unknown = event.object;
+          if (event.type !== "ERROR" && event.type !== "BOOKMARK") object = resource.fromStorageVersion(event.object);
+          if (asTable && event.type !== "ERROR" && event.type !== "BOOKMARK") {
+            object = printTable(resource.printer, [object as KubeObject], { nowMs: Date.now(), includeObject: "Metadata", omitColumnDefinitions: !first });
+            first = false;
+          }
+          line = `${JSON.stringify({ type: event.type, object })}\n`;
         }
-        const line = `${JSON.stringify({ type: event.type, object })}\n`;
         if (!res.write(line)) await new Promise<void>((resolve) => res.once("drain", () => resolve()));
         if (res.destroyed) break;
       }

@@ -5,11 +5,9 @@
  */
 import type { KubeObject, ResourceDescriptor, Selector, FieldSelector } from "@coxswain/api";
 
-export interface UserInfo {
-  name: string;
-  uid?: string;
-  groups: string[];
-}
+import type { UserInfo } from "../auth/user.js";
+
+export type { UserInfo };
 
 export interface ListOptions {
   /** "" for all namespaces (or a cluster-scoped resource). */
@@ -41,6 +39,8 @@ export interface WatchOptions {
 export interface WatchEventOut {
   type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
   object: KubeObject;
+  /** The event's JSON line (without newline), encoded once for every watcher, when available. */
+  json?: string;
 }
 
 /** A live watch: events until closed by either side. */

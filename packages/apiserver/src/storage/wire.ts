@@ -1,0 +1,156 @@
+/**
+ * Lenient decoding of etcd responses whose 64-bit identifiers do not fit in a JS number.
+ *
+ * The generated codecs (@coxswain/proto) decode every int64/uint64 as a number and throw
+ * UnsafeIntegerError above 2^53 − 1 (docs/decisions/64-bit-integers.md). Coxswain's store draws
+ * its ids below that; real etcd does not: the cluster and member ids in every ResponseHeader, and
+ * the lease ids it picks itself, use all 64 bits. The storage layer needs none of those ids, so
+ * when the strict decode refuses a response, the fields that may hold such ids are removed from
+ * the wire bytes (they then decode as 0) and the response is decoded again. Revisions, versions
+ * and counts are never removed: they are counters far below 2^53, and a refusal there is a real
+ * corruption that must surface.
+ *
+ * (packages/store/test/faults/wire.ts reads those ids as bigint for the fault test; packages do
+ * not import each other's sources or tests, hence this separate small walker.)
+ */
+import { UnsafeIntegerError } from "@coxswain/proto";
+
+const WireType = { varint: 0, fixed64: 1, lengthDelimited: 2, fixed32: 5 } as const;
+
+export class WireFormatError extends Error {
+  override readonly name = "WireFormatError";
+}
+
+/** A varint is at most 10 bytes (64 bits, 7 per byte). */
+const VARINT_BYTES_MAX = 10;
+/** Nesting of the schemas below (Txn inside Txn is the only recursion; etcd caps it by its txn rules). */
+const MESSAGE_DEPTH_MAX = 32;
+const SAFE_INTEGER_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Which fields of a message to look into: `id` marks a 64-bit identifier dropped when it does not
+ * fit in a number; a nested schema marks an embedded message (or each element of a repeated one).
+ */
+export interface MessageSchema {
+  readonly [fieldNumber: number]: "id" | MessageSchema;
+}
+
+function readVarint(bytes: Uint8Array, offset: number): { value: bigint; next: number } {
+  let value = 0n;
+  for (let i = 0; i < VARINT_BYTES_MAX; i++) {
+    const at = offset + i;
+    if (at >= bytes.length) throw new WireFormatError(`truncated varint at offset ${offset}`);
+    const byte = bytes[at]!;
+    value |= BigInt(byte & 0x7f) << BigInt(7 * i);
+    if ((byte & 0x80) === 0) return { value: BigInt.asUintN(64, value), next: at + 1 };
+  }
+  throw new WireFormatError(`varint longer than ${VARINT_BYTES_MAX} bytes at offset ${offset}`);
+}
+
+function varintBytes(value: number): number[] {
+  const out: number[] = [];
+  let v = value;
+  while (v >= 0x80) {
+    out.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+  return out;
+}
+
+/** The message with unrepresentable ids removed; the same array when nothing had to change. */
+export function withoutUnsafeIds(bytes: Uint8Array, schema: MessageSchema, depth = 0): Uint8Array {
+  if (depth > MESSAGE_DEPTH_MAX) throw new WireFormatError(`messages nested deeper than ${MESSAGE_DEPTH_MAX}`);
+  const pieces: Uint8Array[] = [];
+  let changed = false;
+  let offset = 0;
+  while (offset < bytes.length) {
+    const tag = readVarint(bytes, offset);
+    const fieldNumber = Number(tag.value >> 3n);
+    const wireType = Number(tag.value & 7n);
+    if (fieldNumber === 0) throw new WireFormatError(`field number 0 at offset ${offset}`);
+    const rule = schema[fieldNumber];
+    let end: number;
+    let piece: Uint8Array | null = null;
+    switch (wireType) {
+      case WireType.varint: {
+        const v = readVarint(bytes, tag.next);
+        end = v.next;
+        if (rule === "id" && v.value > SAFE_INTEGER_MAX) piece = new Uint8Array(0);
+        break;
+      }
+      case WireType.fixed64:
+        end = tag.next + 8;
+        break;
+      case WireType.fixed32:
+        end = tag.next + 4;
+        break;
+      case WireType.lengthDelimited: {
+        const length = readVarint(bytes, tag.next);
+        end = length.next + Number(length.value);
+        if (end > bytes.length) throw new WireFormatError(`field ${fieldNumber} runs past the end of the message`);
+        if (rule !== undefined && rule !== "id") {
+          const payload = bytes.subarray(length.next, end);
+          const cleaned = withoutUnsafeIds(payload, rule, depth + 1);
+          if (cleaned !== payload) {
+            const head = [...bytes.subarray(offset, tag.next), ...varintBytes(cleaned.length)];
+            piece = new Uint8Array(head.length + cleaned.length);
+            piece.set(head, 0);
+            piece.set(cleaned, head.length);
+          }
+        }
+        break;
+      }
+      default:
+        throw new WireFormatError(`unsupported wire type ${wireType} (field ${fieldNumber}) at offset ${offset}`);
+    }
+    if (end > bytes.length) throw new WireFormatError(`field ${fieldNumber} runs past the end of the message`);
+    if (piece !== null) changed = true;
+    pieces.push(piece ?? bytes.subarray(offset, end));
+    offset = end;
+  }
+  if (!changed) return bytes;
+  const out = new Uint8Array(pieces.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+// ---- etcd's response messages (field numbers from proto/etcd/etcdserverpb/rpc.proto and mvccpb/kv.proto) ----
+
+/** ResponseHeader: cluster_id = 1, member_id = 2 (revision and raft_term are counters). */
+const header: MessageSchema = { 1: "id", 2: "id" };
+/** mvccpb.KeyValue: lease = 6 (real etcd picks lease ids from the whole range). */
+const keyValue: MessageSchema = { 6: "id" };
+
+export const rangeResponseSchema: MessageSchema = { 1: header, 2: keyValue };
+export const putResponseSchema: MessageSchema = { 1: header, 2: keyValue };
+export const deleteRangeResponseSchema: MessageSchema = { 1: header, 3: keyValue };
+const responseOp: Record<number, MessageSchema> = { 1: rangeResponseSchema, 2: putResponseSchema, 3: deleteRangeResponseSchema };
+export const txnResponseSchema: MessageSchema = { 1: header, 3: responseOp };
+responseOp[4] = txnResponseSchema;
+/** WatchResponse: events = 11, each mvccpb.Event with kv = 2 and prev_kv = 3. */
+export const watchResponseSchema: MessageSchema = { 1: header, 11: { 2: keyValue, 3: keyValue } };
+/** Lease responses carry the lease ID in field 2. */
+export const leaseResponseSchema: MessageSchema = { 1: header, 2: "id" };
+export const headerOnlyResponseSchema: MessageSchema = { 1: header };
+
+interface Decoder<T> {
+  decode(reader: Uint8Array): T;
+}
+
+/**
+ * Decodes with the strict codec; when it refuses a 64-bit value, decodes again without the id
+ * fields the schema names. Etcd encodes the header first, so the refused attempt is short.
+ */
+export function decodeLeniently<T>(codec: Decoder<T>, bytes: Uint8Array, schema: MessageSchema): T {
+  try {
+    return codec.decode(bytes);
+  } catch (err) {
+    if (!(err instanceof UnsafeIntegerError)) throw err;
+    return codec.decode(withoutUnsafeIds(bytes, schema));
+  }
+}
