@@ -222,7 +222,7 @@ export class ResourceHandler {
     try {
       const labels = parseLabelSelector(req.query.get("labelSelector") ?? "");
       const fields = parseFieldSelector(req.query.get("fieldSelector") ?? "");
-      fields.checkSupported(r.fieldSelectors as never);
+      fields.checkSupported(r.fieldSelectors);
       return { labels, fields };
     } catch (err) {
       if (err instanceof LabelSelectorParseError || err instanceof FieldSelectorParseError || err instanceof FieldSelectorUnsupportedError) {
@@ -463,7 +463,7 @@ export class ResourceHandler {
       const current = await this.storage.get(r, req.info.namespace, req.info.name);
       const type = patchTypeOf(req.contentType);
       if (type === undefined) throw new ApiStatusError(statusUnsupportedMediaType(req.contentType));
-      scaleBody = applyPatch(type, scaleOf(current) as never, JSON.parse(req.body.toString("utf8")) as never, {} as never) as JsonObject;
+      scaleBody = applyPatch(type, scaleOf(current) as never, JSON.parse(req.body.toString("utf8")) as never, {});
     }
     const result = await this.updateWith(r, { ...req, info: { ...req.info, subresource: "" } }, (current) => {
       const scaled = applyScale(structuredClone(current), scaleBody as never);

@@ -67,7 +67,7 @@ export function parseApiServerFlags(argv: string[]): ApiServerConfig {
   for (const [k, v] of Object.entries(APISERVER_FLAGS)) options[k] = { type: v.type, default: v.default };
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (err) {
     throw new ApiServerConfigError((err as Error).message);
   }

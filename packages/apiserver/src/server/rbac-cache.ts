@@ -48,7 +48,7 @@ export class RbacCache implements RbacObjectSource {
         this.objects[kind] = current;
         for await (const event of watcher) {
           if (event.type === "ERROR" || event.type === "BOOKMARK") continue;
-          const obj = event.object as KubeObject;
+          const obj = event.object;
           if (event.type === "DELETED") current.delete(key(obj));
           else current.set(key(obj), obj);
         }

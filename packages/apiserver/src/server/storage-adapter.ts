@@ -55,7 +55,7 @@ export class CacherStorage implements ObjectStorage {
       close: () => watcher.stop(),
       async *[Symbol.asyncIterator](): AsyncIterator<WatchEventOut> {
         for await (const event of watcher) {
-          yield { type: event.type, object: event.object as KubeObject, json: event.json };
+          yield { type: event.type, object: event.object, json: event.json };
         }
       },
     };
