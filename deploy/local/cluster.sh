@@ -15,6 +15,7 @@ coxswain="$root/bin/coxswain"
 members=(1 2 3)
 apiservers=(1 2)
 apiserver_port() { echo "${1}6443"; }
+apiserver_grpc_port() { echo "${1}6444"; }
 client_port() { echo "${1}2379"; }
 peer_port() { echo "${1}2380"; }
 metrics_port() { echo "${1}2381"; }
@@ -53,7 +54,7 @@ start_apiserver() {
   if running "$name"; then say "$name already running (pid $(cat "$state/pids/$name.pid"))"; return; fi
   local pki="$state/pki"
   nohup "$coxswain" apiserver \
-    --bind-address 127.0.0.1 --secure-port "$(apiserver_port "$i")" \
+    --bind-address 127.0.0.1 --secure-port "$(apiserver_port "$i")" --grpc-port "$(apiserver_grpc_port "$i")" \
     --store-endpoints "$(cat "$state/store-endpoints")" \
     --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
     --client-ca-file "$pki/ca.crt" \

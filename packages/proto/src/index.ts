@@ -23,3 +23,8 @@ export import authpbTypes = etcdGen.authpb;
 export const storepb = etcdGen.coxswain.store;
  
 export import storepbTypes = etcdGen.coxswain.store;
+
+import apiserverGen from "../gen/apiserver.js";
+// Coxswain's gRPC API for components (proto/apiserver/).
+export const apiserverpb = apiserverGen.coxswain.apiserver;
+export import apiserverpbTypes = apiserverGen.coxswain.apiserver;

@@ -19,6 +19,7 @@ import {
 } from "@coxswain/api";
 import type { Logger } from "@coxswain/raft";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { authorizeOrThrow } from "./authorize.js";
 import { NotAcceptableError, negotiate } from "./negotiation.js";
 import type { Authenticator, Authorizer, UserInfo } from "./ports.js";
 import { MalformedPathError, type RequestInfo, requestInfo } from "./request-info.js";
@@ -173,7 +174,7 @@ export class HttpFrontEnd {
         if (err instanceof MalformedPathError) throw new ApiStatusError({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", code: 404, reason: "NotFound", message: "the server could not find the requested resource" });
         throw err;
       }
-      await this.authorize(user, info);
+      await authorizeOrThrow(this.o.authorizer, user, info);
       const negotiated = negotiate(req.headers.accept, url.searchParams);
       if (!info.isResourceRequest) {
         const doc = await this.nonResource(path, url.searchParams);
@@ -192,35 +193,6 @@ export class HttpFrontEnd {
     } finally {
       this.observe(info, code, started, req.method, path, user);
     }
-  }
-
-  private async authorize(user: UserInfo, info: RequestInfo): Promise<void> {
-    const attrs = info.isResourceRequest
-      ? { user, verb: info.verb, isResourceRequest: true, apiGroup: info.apiGroup, apiVersion: info.apiVersion, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name, path: "" }
-      : { user, verb: info.verb, isResourceRequest: false, apiGroup: "", apiVersion: "", resource: "", subresource: "", namespace: "", name: "", path: info.path };
-    const decision = await this.o.authorizer.authorize(attrs);
-    if (decision.allowed) return;
-    let message: string;
-    if (info.isResourceRequest) {
-      const resource = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
-      const qualified = info.apiGroup ? `${info.resource}.${info.apiGroup}` : info.resource;
-      const subject = info.name ? `${qualified} "${info.name}"` : qualified;
-      const scope = info.namespace ? `in the namespace "${info.namespace}"` : "at the cluster scope";
-      message = `${subject} is forbidden: User "${user.name}" cannot ${info.verb} resource "${resource}" in API group "${info.apiGroup}" ${scope}`;
-    } else {
-      message = `forbidden: User "${user.name}" cannot ${info.verb} path "${info.path}"`;
-    }
-    if (decision.reason) message += `: ${decision.reason}`;
-    throw new ApiStatusError({
-      kind: "Status",
-      apiVersion: "v1",
-      metadata: {},
-      status: "Failure",
-      message,
-      reason: "Forbidden",
-      details: info.isResourceRequest ? { name: info.name, group: info.apiGroup, kind: info.resource } : {},
-      code: 403,
-    });
   }
 
   private notFound(): ApiStatusError {

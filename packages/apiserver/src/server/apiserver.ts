@@ -24,6 +24,8 @@ import { authorizationAttributesOf } from "../auth/request-info.js";
 import { ServiceAccountTokenAuthenticator } from "../auth/serviceaccount-token.js";
 import { StaticTokenAuthenticator } from "../auth/token-file.js";
 import { X509Authenticator } from "../auth/x509-authenticator.js";
+import * as grpc from "@grpc/grpc-js";
+import { ApiServiceDefinition, apiServiceImplementation } from "../grpc/api-service.js";
 import { HttpFrontEnd, type VersionInfo } from "../rest/http-server.js";
 import type { Admission, Authenticator, Authorizer } from "../rest/ports.js";
 import { ResourceHandler } from "../rest/resource-handler.js";
@@ -60,6 +62,10 @@ export class ApiServer {
   readonly cacher: Cacher;
   private readonly rbac: RbacCache;
   readonly http: HttpFrontEnd;
+  private grpcServer: grpc.Server | null = null;
+  private readonly resources: ResourceHandler;
+  private readonly authn: Authenticator;
+  private readonly authz: Authorizer;
 
   constructor(private readonly config: ApiServerConfig) {
     this.logger = createLogger("apiserver", { address: `${config.advertiseAddress}:${config.securePort}` });
@@ -78,12 +84,15 @@ export class ApiServer {
     this.rbac = new RbacCache(this.cacher, this.logger);
     const storage = new CacherStorage(this.cacher);
     const resources = new ResourceHandler({ storage, admission: this.admission() });
+    this.resources = resources;
+    this.authn = this.authenticator();
+    this.authz = this.authorizer();
     this.http = new HttpFrontEnd({
       host: config.bindAddress,
       port: config.securePort,
       tls: { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsPrivateKeyFile), ca: readFileSync(config.clientCaFile) },
-      authenticator: this.authenticator(),
-      authorizer: this.authorizer(),
+      authenticator: this.authn,
+      authorizer: this.authz,
       resources,
       version: KUBERNETES_VERSION,
       logger: this.logger,
@@ -181,7 +190,18 @@ export class ApiServer {
     if (!(await this.cache.whenReady(WATCH_CACHE_READY_TIMEOUT_MS))) this.logger.warn("watch cache not ready yet; serving from the store meanwhile");
     await this.bootstrapObjects();
     await this.http.listen();
-    this.logger.info({ port: this.http.port, store: this.config.storeEndpoints }, "API server listening");
+    if (this.config.grpcPort !== 0) await this.listenGrpc();
+    this.logger.info({ port: this.http.port, grpcPort: this.config.grpcPort, store: this.config.storeEndpoints }, "API server listening");
+  }
+
+  /** The gRPC API for components, on mutual TLS with the cluster CA (client certificates required). */
+  private async listenGrpc(): Promise<void> {
+    const server = new grpc.Server({ "grpc.max_receive_message_length": 3 * 1024 * 1024 });
+    server.addService(ApiServiceDefinition, apiServiceImplementation({ authenticator: this.authn, authorizer: this.authz, resources: this.resources, logger: this.logger }));
+    const c = this.config;
+    const creds = grpc.ServerCredentials.createSsl(readFileSync(c.clientCaFile), [{ cert_chain: readFileSync(c.tlsCertFile), private_key: readFileSync(c.tlsPrivateKeyFile) }], true);
+    await new Promise<void>((resolve, reject) => server.bindAsync(`${c.bindAddress}:${c.grpcPort}`, creds, (err) => (err ? reject(err) : resolve())));
+    this.grpcServer = server;
   }
 
   /** System namespaces and the bootstrap RBAC policy; safe from several API servers at once. */
@@ -222,6 +242,7 @@ export class ApiServer {
 
   async stop(): Promise<void> {
     await this.http.close();
+    if (this.grpcServer !== null) await new Promise<void>((resolve) => this.grpcServer!.tryShutdown(() => resolve()));
     this.rbac.stop();
     this.cache.stop();
     this.client.close();

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 export interface ApiServerConfig {
   bindAddress: string;
   securePort: number;
+  grpcPort: number;
   advertiseAddress: string;
   storeEndpoints: string[];
   storePrefix: string;
@@ -34,6 +35,7 @@ export class ApiServerConfigError extends Error {
 export const APISERVER_FLAGS = {
   "bind-address": { type: "string", default: "127.0.0.1", help: "address to serve HTTPS on" },
   "secure-port": { type: "string", default: "6443", help: "port to serve HTTPS on" },
+  "grpc-port": { type: "string", default: "0", help: "port of the gRPC API for components (mutual TLS); 0 disables it" },
   "advertise-address": { type: "string", default: "", help: "address published to clients (default: --bind-address)" },
   "store-endpoints": { type: "string", default: "", help: "comma-separated host:port (or URLs) of the store (etcd v3 API)" },
   "etcd-servers": { type: "string", default: "", help: "same as --store-endpoints (kube-apiserver's name)" },
@@ -80,6 +82,8 @@ export function parseApiServerFlags(argv: string[]): ApiServerConfig {
     .filter((s) => s.length > 0);
   const port = Number(str("secure-port"));
   if (!Number.isInteger(port) || port < 0 || port > 65535) errors.push(`--secure-port: not a port: ${str("secure-port")}`);
+  const grpcPort = Number(str("grpc-port"));
+  if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535) errors.push(`--grpc-port: not a port: ${str("grpc-port")}`);
   const watchEvents = Number(str("watch-cache-events"));
   if (!Number.isInteger(watchEvents) || watchEvents < 1) errors.push(`--watch-cache-events: expected a positive integer`);
   if (!help) {
@@ -91,6 +95,7 @@ export function parseApiServerFlags(argv: string[]): ApiServerConfig {
   return {
     bindAddress: str("bind-address"),
     securePort: port,
+    grpcPort,
     advertiseAddress: str("advertise-address") || str("bind-address"),
     storeEndpoints: endpoints,
     storePrefix: `${str("etcd-prefix").replace(/\/+$/, "")}/`,
