@@ -38,3 +38,4 @@ export * from "./strategy.js";
 export * from "./scale.js";
 export * from "./conversion/hpa.js";
 export * from "./registry.js";
+export * from "./schema/index.js";

@@ -6,82 +6,13 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { ApiStatusError, type Status, statusInternalError } from "@coxswain/api";
-import { apiserverpb, type apiserverpbTypes as pb } from "@coxswain/proto";
+import { ApiServiceDefinition, PATCH_CONTENT_TYPES, STATUS_METADATA_KEY, grpcCodeOf } from "@coxswain/client";
+import type { apiserverpbTypes as pb } from "@coxswain/proto";
 import type { Logger } from "@coxswain/raft";
 import { authorizeOrThrow } from "../rest/authorize.js";
 import type { Authenticator, Authorizer, UserInfo } from "../rest/ports.js";
 import type { ResourceRequestInfo } from "../rest/request-info.js";
 import type { ResourceHandler, RestResponse } from "../rest/resource-handler.js";
-
-/** Trailing metadata key carrying the Kubernetes Status of a failed call (JSON). */
-export const STATUS_METADATA_KEY = "coxswain-status-bin";
-
-const PATCH_CONTENT_TYPES: Readonly<Record<string, string>> = {
-  json: "application/json-patch+json",
-  merge: "application/merge-patch+json",
-  strategic: "application/strategic-merge-patch+json",
-};
-
-interface Codec<T> {
-  encode(message: T): { finish(): Uint8Array };
-  decode(bytes: Uint8Array): T;
-}
-
-function method<Req, Res>(name: string, req: Codec<Req>, res: Codec<Res>, responseStream = false): grpc.MethodDefinition<Req, Res> {
-  const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  return {
-    path: `/coxswain.apiserver.Api/${name}`,
-    originalName: name,
-    requestStream: false,
-    responseStream,
-    requestSerialize: (v: Req) => toBuffer(req.encode(v).finish()),
-    requestDeserialize: (b: Buffer) => req.decode(b),
-    responseSerialize: (v: Res) => toBuffer(res.encode(v).finish()),
-    responseDeserialize: (b: Buffer) => res.decode(b),
-  };
-}
-
-export const ApiServiceDefinition = {
-  Get: method("Get", apiserverpb.GetRequest, apiserverpb.ObjectResponse),
-  List: method("List", apiserverpb.ListRequest, apiserverpb.ObjectResponse),
-  Watch: method("Watch", apiserverpb.WatchRequest, apiserverpb.WatchEvent, true),
-  Create: method("Create", apiserverpb.ObjectRequest, apiserverpb.ObjectResponse),
-  Update: method("Update", apiserverpb.ObjectRequest, apiserverpb.ObjectResponse),
-  Patch: method("Patch", apiserverpb.PatchRequest, apiserverpb.ObjectResponse),
-  Delete: method("Delete", apiserverpb.DeleteRequest, apiserverpb.ObjectResponse),
-  Bind: method("Bind", apiserverpb.BindRequest, apiserverpb.ObjectResponse),
-} satisfies grpc.ServiceDefinition;
-
-/** The gRPC status for an HTTP status code, as Kubernetes' codes map onto gRPC's. */
-export function grpcCodeOf(httpCode: number): grpc.status {
-  switch (httpCode) {
-    case 400:
-    case 422:
-      return grpc.status.INVALID_ARGUMENT;
-    case 401:
-      return grpc.status.UNAUTHENTICATED;
-    case 403:
-      return grpc.status.PERMISSION_DENIED;
-    case 404:
-      return grpc.status.NOT_FOUND;
-    case 405:
-    case 415:
-      return grpc.status.UNIMPLEMENTED;
-    case 409:
-      return grpc.status.ABORTED;
-    case 410:
-      return grpc.status.OUT_OF_RANGE;
-    case 413:
-    case 429:
-      return grpc.status.RESOURCE_EXHAUSTED;
-    case 503:
-      return grpc.status.UNAVAILABLE;
-    case 504:
-      return grpc.status.DEADLINE_EXCEEDED;
-    default:
-      return httpCode >= 200 && httpCode < 300 ? grpc.status.OK : grpc.status.INTERNAL;
-  }
-}
 
 export interface ApiServiceOptions {
   authenticator: Authenticator;
@@ -207,3 +138,5 @@ export function apiServiceImplementation(o: ApiServiceOptions): grpc.UntypedServ
     },
   };
 }
+
+export { ApiServiceDefinition };

@@ -37,6 +37,15 @@ export interface VersionInfo {
   platform: string;
 }
 
+/** A response sent as it is (status, headers, body), e.g. OpenAPI documents with their caching headers. */
+export class RawResponse {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    readonly body: string,
+  ) {}
+}
+
 export interface HttpFrontEndOptions {
   host: string;
   port: number;
@@ -49,8 +58,8 @@ export interface HttpFrontEndOptions {
   registry: Registry;
   /** Kubernetes' limit on request bodies (3 MiB); larger bodies get 413. */
   requestBodyBytesMax?: number;
-  /** Extra non-resource routes (OpenAPI, ...): return undefined to fall through. */
-  nonResourceRoutes?: (path: string, query: URLSearchParams) => Promise<unknown> | undefined;
+  /** Extra non-resource routes (OpenAPI, ...): a JSON body, a raw response, or undefined to fall through. */
+  nonResourceRoutes?: (request: { path: string; query: URLSearchParams; accept?: string; ifNoneMatch?: string }) => Promise<unknown> | RawResponse | undefined;
   /** Readiness beyond "the process runs" (e.g. the watch cache is synced). */
   ready?: () => boolean;
 }
@@ -177,11 +186,19 @@ export class HttpFrontEnd {
       await authorizeOrThrow(this.o.authorizer, user, info);
       const negotiated = negotiate(req.headers.accept, url.searchParams);
       if (!info.isResourceRequest) {
-        const doc = await this.nonResource(path, url.searchParams);
+        const doc = await this.nonResource(path, url.searchParams, req.headers.accept, req.headers["if-none-match"]);
+        if (doc instanceof RawResponse) {
+          code = doc.status;
+          res.writeHead(doc.status, doc.headers);
+          res.end(doc.body);
+          return;
+        }
         this.sendJson(res, 200, doc);
         return;
       }
-      const response = await this.o.resources.handle({ info, query: url.searchParams, contentType: req.headers["content-type"] ?? "", body, user });
+      const warnings: string[] = [];
+      const response = await this.o.resources.handle({ info, query: url.searchParams, contentType: req.headers["content-type"] ?? "", body, user, warnings });
+      if (warnings.length > 0) res.setHeader("warning", warnings.map((w) => `299 - ${JSON.stringify(w)}`));
       if (response.kind === "watch") {
         await this.streamWatch(req, res, response, negotiated.table, url.searchParams);
         return;
@@ -200,7 +217,7 @@ export class HttpFrontEnd {
   }
 
   /** Discovery and the other documents outside /api/v1 and /apis/{g}/{v}/... */
-  private async nonResource(path: string, query: URLSearchParams): Promise<unknown> {
+  private async nonResource(path: string, query: URLSearchParams, accept?: string, ifNoneMatch?: string): Promise<unknown> {
     const parts = path.split("/").filter((p) => p.length > 0);
     if (path === "/version" || path === "/version/") return this.o.version;
     if (path === "/api" || path === "/api/") return apiVersions(`${this.o.host}:${this.port}`);
@@ -208,7 +225,7 @@ export class HttpFrontEnd {
     if (parts[0] === "api" && parts.length === 2) return apiResourceList("", parts[1]!) ?? Promise.reject(this.notFound());
     if (parts[0] === "apis" && parts.length === 2) return apiGroupDocument(parts[1]!) ?? Promise.reject(this.notFound());
     if (parts[0] === "apis" && parts.length === 3) return apiResourceList(parts[1]!, parts[2]!) ?? Promise.reject(this.notFound());
-    const extra = this.o.nonResourceRoutes?.(path, query);
+    const extra = this.o.nonResourceRoutes?.({ path, query, ...(accept !== undefined ? { accept } : {}), ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}) });
     if (extra !== undefined) return extra;
     throw this.notFound();
   }

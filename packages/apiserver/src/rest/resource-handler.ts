@@ -32,6 +32,7 @@ import {
   statusUnsupportedMediaType,
   statusConflict,
 } from "@coxswain/api";
+import { checkBodyFields, checkPatchedFields, fieldValidationDirective } from "../openapi/strict.js";
 import type { Admission, ObjectStorage, UserInfo, WatchStream } from "./ports.js";
 import type { ResourceRequestInfo } from "./request-info.js";
 
@@ -41,9 +42,13 @@ export interface RestRequest {
   contentType: string;
   body: Buffer;
   user: UserInfo;
+  /** Collects `Warning` header texts (e.g. unknown fields under fieldValidation=Warn). */
+  warnings?: string[];
 }
 
-export type RestResponse = { kind: "object"; status: number; body: KubeObject | Record<string, unknown> } | { kind: "watch"; stream: WatchStream; resource: ResourceDescriptor };
+export type RestResponse =
+  | { kind: "object"; status: number; body: KubeObject | Record<string, unknown>; warnings?: string[] }
+  | { kind: "watch"; stream: WatchStream; resource: ResourceDescriptor };
 
 export interface ResourceHandlerOptions {
   storage: ObjectStorage;
@@ -165,6 +170,10 @@ export class ResourceHandler {
   /** Checks apiVersion/kind/namespace of a body against the request, as Kubernetes does. */
   private decodeObject(r: ResourceDescriptor, req: RestRequest, expectKind = r.kind, expectApiVersion = r.apiVersion): KubeObject {
     const body = this.decodeBody(req);
+    // ?fieldValidation=Strict|Warn|Ignore: unknown and duplicate fields, as Kubernetes' decoder.
+    const directive = fieldValidationDirective(req.query, req.info.verb === "create" ? "CreateOptions" : "UpdateOptions");
+    const outcome = checkBodyFields({ resource: r, subresource: req.info.subresource, directive, bodyText: req.body.toString("utf8"), object: body });
+    req.warnings?.push(...outcome.warnings);
     const apiVersion = typeof body["apiVersion"] === "string" ? body["apiVersion"] : "";
     const kind = typeof body["kind"] === "string" ? body["kind"] : "";
     if (apiVersion === "" && kind === "") {
@@ -346,6 +355,7 @@ export class ResourceHandler {
         statusUnsupportedMediaType(req.contentType, ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"]),
       );
     }
+    const directive = fieldValidationDirective(req.query, "PatchOptions");
     let patch: unknown;
     try {
       patch = JSON.parse(req.body.toString("utf8"));
@@ -369,6 +379,16 @@ export class ResourceHandler {
       }
       if (patched.kind !== r.kind || patched.apiVersion !== r.apiVersion) throw badRequest("a patch may not change apiVersion or kind");
       patched.metadata ??= {};
+      const outcome = checkPatchedFields({
+        resource: r,
+        subresource: req.info.subresource,
+        directive,
+        patchType: type === "apply" ? "merge" : type,
+        patchText: req.body.toString("utf8"),
+        current: base,
+        patched,
+      });
+      req.warnings?.push(...outcome.warnings);
       return r.toStorageVersion(patched, current);
     });
   }

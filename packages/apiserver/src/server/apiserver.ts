@@ -26,7 +26,8 @@ import { StaticTokenAuthenticator } from "../auth/token-file.js";
 import { X509Authenticator } from "../auth/x509-authenticator.js";
 import * as grpc from "@grpc/grpc-js";
 import { ApiServiceDefinition, apiServiceImplementation } from "../grpc/api-service.js";
-import { HttpFrontEnd, type VersionInfo } from "../rest/http-server.js";
+import { HttpFrontEnd, RawResponse, type VersionInfo } from "../rest/http-server.js";
+import { OpenApiRoutes } from "../openapi/routes.js";
 import type { Admission, Authenticator, Authorizer } from "../rest/ports.js";
 import { ResourceHandler } from "../rest/resource-handler.js";
 import { Cacher } from "../storage/cacher.js";
@@ -87,6 +88,7 @@ export class ApiServer {
     this.resources = resources;
     this.authn = this.authenticator();
     this.authz = this.authorizer();
+    const openApi = new OpenApiRoutes();
     this.http = new HttpFrontEnd({
       host: config.bindAddress,
       port: config.securePort,
@@ -98,7 +100,11 @@ export class ApiServer {
       logger: this.logger,
       registry: this.registry,
       ready: () => this.cache.ready,
-      nonResourceRoutes: (path) => (path === "/metrics" ? this.registry.metrics().then((text) => ({ metrics: text })) : undefined),
+      nonResourceRoutes: (request) => {
+        if (request.path === "/metrics") return this.registry.metrics().then((text) => new RawResponse(200, { "content-type": this.registry.contentType }, text));
+        const doc = openApi.respond(request);
+        return doc === undefined ? undefined : new RawResponse(doc.status, doc.headers, doc.body);
+      },
     });
   }
 

@@ -1,0 +1,3 @@
+/** Public entry point of @coxswain/client. */
+export * from "./client.js";
+export * from "./service.js";
