@@ -33,6 +33,7 @@ import {
   statusConflict,
 } from "@coxswain/api";
 import { checkBodyFields, checkPatchedFields, fieldValidationDirective } from "../openapi/strict.js";
+import { decodeProtobufRequestBody } from "../protobuf/decode.js";
 import type { Admission, ObjectStorage, UserInfo, WatchStream } from "./ports.js";
 import type { ResourceRequestInfo } from "./request-info.js";
 
@@ -148,14 +149,8 @@ export class ResourceHandler {
 
   private decodeBody(req: RestRequest): JsonObject {
     const mediaType = req.contentType.split(";")[0]!.trim().toLowerCase();
-    if (mediaType === "application/vnd.kubernetes.protobuf") {
-      throw new ApiStatusError(
-        statusUnsupportedMediaType(
-          req.contentType,
-          ["application/json"],
-        ),
-      );
-    }
+    // kubectl's imperative commands send Kubernetes protobuf; decoded to the same JSON shape (../protobuf).
+    if (mediaType === "application/vnd.kubernetes.protobuf") return decodeProtobufRequestBody(req.body);
     if (mediaType !== "" && !JSON_MEDIA_TYPES.includes(mediaType)) throw new ApiStatusError(statusUnsupportedMediaType(req.contentType, ["application/json"]));
     let parsed: unknown;
     try {

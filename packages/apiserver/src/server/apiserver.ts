@@ -54,6 +54,8 @@ export const KUBERNETES_VERSION: VersionInfo = {
 /** Namespaces every cluster has (Kubernetes' system namespaces controller creates them). */
 const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 const WATCH_CACHE_READY_TIMEOUT_MS = 30_000;
+/** kube-apiserver compacts the store every 5 minutes, keeping one interval of history. */
+const COMPACTION_INTERVAL_MS = 5 * 60 * 1000;
 
 export class ApiServer {
   readonly logger: Logger;
@@ -64,6 +66,7 @@ export class ApiServer {
   private readonly rbac: RbacCache;
   readonly http: HttpFrontEnd;
   private grpcServer: grpc.Server | null = null;
+  private compactionTimer: NodeJS.Timeout | null = null;
   private readonly resources: ResourceHandler;
   private readonly authn: Authenticator;
   private readonly authz: Authorizer;
@@ -197,7 +200,29 @@ export class ApiServer {
     await this.bootstrapObjects();
     await this.http.listen();
     if (this.config.grpcPort !== 0) await this.listenGrpc();
+    this.scheduleCompaction();
     this.logger.info({ port: this.http.port, grpcPort: this.config.grpcPort, store: this.config.storeEndpoints }, "API server listening");
+  }
+
+  /**
+   * Compacts the store's history as kube-apiserver does: every interval, up to the revision seen
+   * at the previous tick, so watchers and paged lists keep at least one interval of history. Every
+   * API server does it; a second compaction at the same revision fails harmlessly.
+   */
+  private scheduleCompaction(): void {
+    let previous = 0;
+    this.compactionTimer = setInterval(() => {
+      void (async () => {
+        try {
+          const current = await this.client.currentRevision();
+          if (previous > 0) await this.client.compact(previous);
+          previous = current;
+        } catch (err) {
+          this.logger.debug({ err }, "compaction skipped");
+        }
+      })();
+    }, COMPACTION_INTERVAL_MS);
+    this.compactionTimer.unref();
   }
 
   /** The gRPC API for components, on mutual TLS with the cluster CA (client certificates required). */
@@ -247,6 +272,7 @@ export class ApiServer {
   }
 
   async stop(): Promise<void> {
+    if (this.compactionTimer !== null) clearInterval(this.compactionTimer);
     await this.http.close();
     if (this.grpcServer !== null) await new Promise<void>((resolve) => this.grpcServer!.tryShutdown(() => resolve()));
     this.rbac.stop();

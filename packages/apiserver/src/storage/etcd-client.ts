@@ -69,6 +69,12 @@ export interface EtcdClientOptions {
   keepaliveTimeMs?: number;
   /** A ping unanswered this long closes the connection (kube-apiserver uses 10 s). */
   keepaliveTimeoutMs?: number;
+  /**
+   * A watch stream silent this long is reopened elsewhere: half-way, the client asks the store
+   * for a progress notification, which any live member answers. This catches a frozen member
+   * sooner than keepalive does, and one whose connection stays up while it serves nothing.
+   */
+  watchStallTimeoutMs?: number;
   /** Largest response accepted (a page of a list). */
   receiveMessageBytesMax?: number;
   logger?: Logger;
@@ -82,6 +88,7 @@ export const etcdClientDefaults = {
   backoffMsMax: 1_000,
   keepaliveTimeMs: 30_000,
   keepaliveTimeoutMs: 10_000,
+  watchStallTimeoutMs: 20_000,
   receiveMessageBytesMax: 256 * 1024 * 1024,
   /** grpc-js's own reconnect backoff (default up to 120 s) is kept short: failover does the rest. */
   reconnectBackoffMsInitial: 100,
@@ -361,8 +368,8 @@ interface Codec<T> {
 
 interface UnaryMethod<Req, Res> {
   path: string;
-  serialize(value: Req): Buffer;
-  deserialize(bytes: Buffer): Res;
+  serialize: (value: Req) => Buffer;
+  deserialize: (bytes: Buffer) => Res;
 }
 
 function unary<Req, Res>(service: string, name: string, request: Codec<Req>, response: Codec<Res>, schema: MessageSchema): UnaryMethod<Req, Res> {
@@ -384,11 +391,14 @@ const METHODS = {
   leaseRevoke: unary("Lease", "LeaseRevoke", pb.LeaseRevokeRequest, pb.LeaseRevokeResponse, headerOnlyResponseSchema),
 };
 const WATCH_PATH = "/etcdserverpb.Watch/Watch";
+/** How often a watch checks for silence, per stall timeout. */
+const STALL_CHECKS_PER_TIMEOUT = 4;
 const LEASE_KEEPALIVE_PATH = "/etcdserverpb.Lease/LeaseKeepAlive";
 const serializeWatchRequest = (value: etcdserverpbTypes.WatchRequest.$Properties): Buffer => asBuffer(pb.WatchRequest.encode(value).finish());
 const deserializeWatchResponse = (bytes: Buffer): etcdserverpbTypes.WatchResponse => decodeLeniently(pb.WatchResponse, bytes, watchResponseSchema);
 const serializeKeepAlive = (value: etcdserverpbTypes.LeaseKeepAliveRequest.$Properties): Buffer => asBuffer(pb.LeaseKeepAliveRequest.encode(value).finish());
-const deserializeKeepAlive = (bytes: Buffer): etcdserverpbTypes.LeaseKeepAliveResponse => decodeLeniently(pb.LeaseKeepAliveResponse, bytes, leaseResponseSchema);
+const deserializeKeepAlive = (bytes: Buffer): etcdserverpbTypes.LeaseKeepAliveResponse =>
+  decodeLeniently(pb.LeaseKeepAliveResponse, bytes, leaseResponseSchema);
 
 // ---------------------------------------------------------------------------------------------
 // Error classification
@@ -486,6 +496,7 @@ export class EtcdClient {
       backoffMsMax: options.backoffMsMax ?? etcdClientDefaults.backoffMsMax,
       keepaliveTimeMs: options.keepaliveTimeMs ?? etcdClientDefaults.keepaliveTimeMs,
       keepaliveTimeoutMs: options.keepaliveTimeoutMs ?? etcdClientDefaults.keepaliveTimeoutMs,
+      watchStallTimeoutMs: options.watchStallTimeoutMs ?? etcdClientDefaults.watchStallTimeoutMs,
       receiveMessageBytesMax: options.receiveMessageBytesMax ?? etcdClientDefaults.receiveMessageBytesMax,
     };
     this.log = options.logger ?? createLogger("etcd-client");
@@ -585,7 +596,13 @@ export class EtcdClient {
         stream.on("end", () => {
           if (settled) return;
           settled = true;
-          reject(Object.assign(new Error("keep-alive stream ended without an answer"), { code: grpc.status.UNAVAILABLE, details: "stream ended", metadata: new grpc.Metadata() }));
+          reject(
+            Object.assign(new Error("keep-alive stream ended without an answer"), {
+              code: grpc.status.UNAVAILABLE,
+              details: "stream ended",
+              metadata: new grpc.Metadata(),
+            }),
+          );
         });
         stream.write({ ID: id });
       });
@@ -598,7 +615,7 @@ export class EtcdClient {
   /** Opens a watch that survives member failures (see StoreWatch). */
   watch(options: StoreWatchOptions, handlers: StoreWatchHandlers): StoreWatch {
     assert(!this.closed, "watch on an open client");
-    const watch = new StoreWatch(this, options, handlers, this.log);
+    const watch = new StoreWatch(this, options, handlers, this.log, this.options.watchStallTimeoutMs);
     this.watches.add(watch);
     watch.onClose = () => this.watches.delete(watch);
     return watch;
@@ -664,11 +681,19 @@ export class EtcdClient {
   private callReportingResends<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, options: CallOptions): Promise<Attempted<Res>> {
     return this.withRetries(method.path, options, (endpoint, deadline) => {
       return new Promise<Res>((resolve, reject) => {
-        this.connection(endpoint).makeUnaryRequest(method.path, method.serialize, method.deserialize, request, new grpc.Metadata(), { deadline }, (err, response) => {
-          if (err !== null) reject(err);
-          else if (response === undefined) reject(Object.assign(new Error("empty response"), { code: grpc.status.INTERNAL, details: "empty response" }));
-          else resolve(response);
-        });
+        this.connection(endpoint).makeUnaryRequest(
+          method.path,
+          method.serialize,
+          method.deserialize,
+          request,
+          new grpc.Metadata(),
+          { deadline },
+          (err, response) => {
+            if (err !== null) reject(err);
+            else if (response === undefined) reject(Object.assign(new Error("empty response"), { code: grpc.status.INTERNAL, details: "empty response" }));
+            else resolve(response);
+          },
+        );
       });
     });
   }
@@ -757,17 +782,25 @@ export class StoreWatch {
   private watchId: number | null = null;
   private reconnectAttempt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  /** The endpoint the current stream was opened on. */
+  private streamEndpointIndex = 0;
   private closedFlag = false;
   private nextRevisionValue: number;
+  /** When the current stream last delivered anything (Date.now()). */
+  private lastReceiveMs = 0;
+  private readonly stallTimer: NodeJS.Timeout;
 
   constructor(
     private readonly client: EtcdClient,
     private readonly options: StoreWatchOptions,
     private readonly handlers: StoreWatchHandlers,
     private readonly log: Logger,
+    private readonly stallTimeoutMs: number,
   ) {
     this.nextRevisionValue = options.startRevision;
     this.open();
+    this.stallTimer = setInterval(() => this.checkStall(), Math.max(1, Math.floor(stallTimeoutMs / STALL_CHECKS_PER_TIMEOUT)));
+    this.stallTimer.unref();
   }
 
   /** The revision the watch resumes from if its stream breaks now (0 before the first event: "now"). */
@@ -789,6 +822,7 @@ export class StoreWatch {
   close(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
+    clearInterval(this.stallTimer);
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     this.abandonStream();
@@ -806,9 +840,13 @@ export class StoreWatch {
     const stream = this.client.connection(endpoint).makeBidiStreamRequest(WATCH_PATH, serializeWatchRequest, deserializeWatchResponse, metadata);
     this.stream = stream;
     this.watchId = null;
+    this.lastReceiveMs = Date.now();
     stream.on("data", (response: etcdserverpbTypes.WatchResponse) => {
-      if (generation === this.generation) this.receive(response, index);
+      if (generation !== this.generation) return;
+      this.lastReceiveMs = Date.now();
+      this.receive(response, index);
     });
+    this.streamEndpointIndex = index;
     stream.on("error", (err: grpc.ServiceError) => {
       if (generation === this.generation) this.broken(index, `${grpc.status[err.code] ?? err.code}: ${err.details ?? err.message}`);
     });
@@ -855,6 +893,14 @@ export class StoreWatch {
       // revision stays with events only (etcd 3.4 may send a requested progress ahead of events).
       this.handlers.progress?.(revisionOf(response.header));
     }
+  }
+
+  /** Past half the stall timeout, ask for progress; past all of it, give up on this stream. */
+  private checkStall(): void {
+    if (this.stream === null || this.closedFlag) return;
+    const silentMs = Date.now() - this.lastReceiveMs;
+    if (silentMs >= this.stallTimeoutMs) this.broken(this.streamEndpointIndex, `no answer from the store for ${silentMs} ms`);
+    else if (silentMs >= this.stallTimeoutMs / 2 && this.watchId !== null) this.stream.write({ progressRequest: {} });
   }
 
   private broken(index: number, reason: string): void {

@@ -66,7 +66,8 @@ export class KeyLayout {
     if (name === "") throw new ApiStatusError(statusBadRequest("resource name may not be empty"));
     checkSegment("name", name);
     if (!resource.namespaced) return `${this.resourcePrefix(resource)}${name}`;
-    if (namespace === undefined || namespace === "") throw new ApiStatusError(statusBadRequest("the namespace of the object does not match the namespace on the request"));
+    if (namespace === undefined || namespace === "")
+      throw new ApiStatusError(statusBadRequest("the namespace of the object does not match the namespace on the request"));
     checkSegment("namespace", namespace);
     return `${this.resourcePrefix(resource)}${namespace}/${name}`;
   }

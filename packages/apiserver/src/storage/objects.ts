@@ -63,7 +63,9 @@ export function parseResourceVersion(text: string | undefined): number {
   if (text === undefined || text === "") return 0;
   if (!/^[0-9]{1,16}$/.test(text) || !Number.isSafeInteger(Number(text))) {
     throw new ApiStatusError(
-      statusBadRequest(`invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(text)}: strconv.ParseUint: parsing ${JSON.stringify(text)}: invalid syntax`),
+      statusBadRequest(
+        `invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(text)}: strconv.ParseUint: parsing ${JSON.stringify(text)}: invalid syntax`,
+      ),
     );
   }
   return Number(text);

@@ -32,7 +32,7 @@ const names = (items: KubeObject[]): string[] => items.map((o) => o.metadata.nam
 
 for (const target of storeTargets()) {
   const missing = missingPiece(target);
-  describe(`store on ${target}`, { skip: missing ?? false }, () => {
+  describe(`store on ${target}`, { skip: missing ?? false, timeout: 300_000 }, () => {
     let cluster: StoreCluster;
     let client: EtcdClient;
     const newStore = (): Store => new Store(client, { prefix: freshPrefix() });
@@ -145,9 +145,15 @@ for (const target of storeTargets()) {
 
     test("a malformed continue token is 400", async () => {
       const store = newStore();
-      await assert.rejects(store.list(configMaps, { limit: 1, continue: "not!base64" }), status(400, "BadRequest", /^invalid continue token: continue key is not valid/));
+      await assert.rejects(
+        store.list(configMaps, { limit: 1, continue: "not!base64" }),
+        status(400, "BadRequest", /^invalid continue token: continue key is not valid/),
+      );
       const wrongVersion = Buffer.from(JSON.stringify({ v: "v0", rv: 5, start: "a" })).toString("base64url");
-      await assert.rejects(store.list(configMaps, { limit: 1, continue: wrongVersion }), status(400, "BadRequest", /server does not recognize this encoded version/));
+      await assert.rejects(
+        store.list(configMaps, { limit: 1, continue: wrongVersion }),
+        status(400, "BadRequest", /server does not recognize this encoded version/),
+      );
     });
 
     test("a continue token whose revision was compacted is 410 Expired, with a token that continues at the latest revision", async () => {
@@ -273,7 +279,10 @@ for (const target of storeTargets()) {
 
     test("update of a missing object is 404", async () => {
       const store = newStore();
-      await assert.rejects(store.guaranteedUpdate(configMaps, "default", "ghost", (c) => c), status(404, "NotFound"));
+      await assert.rejects(
+        store.guaranteedUpdate(configMaps, "default", "ghost", (c) => c),
+        status(404, "NotFound"),
+      );
     });
 
     test("delete removes the object and returns its last state at the deletion's resourceVersion", async () => {
@@ -292,7 +301,13 @@ for (const target of storeTargets()) {
       const created = await store.create(configMaps, configMap("default", "a"));
       await assert.rejects(
         store.delete(configMaps, "default", "a", { preconditions: { uid: "someone-else" } }),
-        status(409, "Conflict", new RegExp(`StorageError: invalid object, Code: 4, Key: ${store.keys.prefix}core/configmaps/default/a, .*Precondition failed: UID in precondition: someone-else, UID in object meta: ${created.metadata.uid}`)),
+        status(
+          409,
+          "Conflict",
+          new RegExp(
+            `StorageError: invalid object, Code: 4, Key: ${store.keys.prefix}core/configmaps/default/a, .*Precondition failed: UID in precondition: someone-else, UID in object meta: ${created.metadata.uid}`,
+          ),
+        ),
       );
       await store.guaranteedUpdate(configMaps, "default", "a", (c) => ({ ...c, data: { changed: "yes" } }) as KubeObject);
       await assert.rejects(
@@ -307,7 +322,15 @@ for (const target of storeTargets()) {
     test("delete asks validateDeletion first and keeps the object when it refuses", async () => {
       const store = newStore();
       await store.create(configMaps, configMap("default", "a"));
-      const refusal = new ApiStatusError({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", code: 409, reason: "Conflict", message: "in use" });
+      const refusal = new ApiStatusError({
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        code: 409,
+        reason: "Conflict",
+        message: "in use",
+      });
       await assert.rejects(
         store.delete(configMaps, "default", "a", {
           validateDeletion: () => {

@@ -46,7 +46,7 @@ export interface ListOptions {
   namespace?: string;
   labelSelector?: Selector;
   fieldSelector?: FieldSelector;
-  /** Items per page; 0 or undefined: everything. */
+  /** Items per page; 0, negative or undefined: everything. */
   limit?: number;
   /** The token from the previous page's `continue`. */
   continue?: string;
@@ -143,7 +143,11 @@ function qualified(resource: StorageResource): QualifiedResource {
  */
 function preconditionFailed(resource: StorageResource, name: string, key: string, message: string): ApiStatusError {
   return new ApiStatusError(
-    statusConflict(qualified(resource), name, `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ${message}`),
+    statusConflict(
+      qualified(resource),
+      name,
+      `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ${message}`,
+    ),
   );
 }
 
@@ -237,7 +241,11 @@ export class Store {
         if (preconditions.uid !== undefined && preconditions.uid !== "" && preconditions.uid !== state.object.metadata.uid) {
           throw preconditionFailed(resource, name, key, `UID in precondition: ${preconditions.uid}, UID in object meta: ${state.object.metadata.uid ?? ""}`);
         }
-        if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== "" && preconditions.resourceVersion !== state.object.metadata.resourceVersion) {
+        if (
+          preconditions.resourceVersion !== undefined &&
+          preconditions.resourceVersion !== "" &&
+          preconditions.resourceVersion !== state.object.metadata.resourceVersion
+        ) {
           throw new ApiStatusError(statusConflict(qualified(resource), name));
         }
         if (attempt > this.updateConflictRetriesMax) {
@@ -336,8 +344,9 @@ export class Store {
     const labels = options.labelSelector;
     const fields = options.fieldSelector;
     const filtered = (labels !== undefined && !labels.isEmpty()) || (fields !== undefined && !fields.isEmpty());
-    const limit = options.limit ?? 0;
-    assert(limit >= 0 && Number.isSafeInteger(limit), "a validated, non-negative limit");
+    // Kubernetes pages only for a positive limit; anything else lists everything.
+    const limit = Math.max(0, options.limit ?? 0);
+    if (!Number.isSafeInteger(limit)) throw new ApiStatusError(statusBadRequest(`invalid limit: ${String(options.limit)}`));
     const match = options.resourceVersionMatch ?? "";
     const rvText = options.resourceVersion ?? "";
     const requestedRevision = parseResourceVersion(rvText);

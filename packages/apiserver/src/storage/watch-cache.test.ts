@@ -10,10 +10,29 @@ import { StoreCluster, missingPiece, storeTargets } from "./testing/store-cluste
 import { configMap, configMaps, dataOf, freshPrefix, pod, pods } from "./testing/fixtures.js";
 
 /** The next event of a watcher (fails the test if the watch ends first). */
+
+/** The object of a non-ERROR event. */
+function objectOf(event: ServedWatchEvent): KubeObject {
+  const object = event.object;
+  if (isStatus(object)) assert.fail(`an ERROR event: ${object.message}`);
+  return object;
+}
+
+/** The Status of an ERROR event. */
+function statusOf(event: ServedWatchEvent): Status {
+  const object = event.object;
+  if (!isStatus(object)) assert.fail(`not an ERROR event: ${event.type}`);
+  return object;
+}
+
+function isStatus(object: KubeObject | Status): object is Status {
+  return object.kind === "Status";
+}
+
 async function nextEvent(watcher: CacheWatcher): Promise<ServedWatchEvent> {
   const result = await watcher.next();
   assert.equal(result.done, false, `the watch ended (${watcher.closeReason})`);
-  return result.value as ServedWatchEvent;
+  return result.value;
 }
 
 /** `count` events as "TYPE name" lines, skipping bookmarks. */
@@ -22,16 +41,19 @@ async function nextEvents(watcher: CacheWatcher, count: number): Promise<string[
   while (out.length < count) {
     const event = await nextEvent(watcher);
     if (event.type === "BOOKMARK") continue;
-    out.push(`${event.type} ${(event.object as KubeObject).metadata.name}`);
+    out.push(`${event.type} ${objectOf(event).metadata.name}`);
   }
   return out;
 }
 
-const label = (key: string, value: string) => (current: KubeObject) => ({ ...current, metadata: { ...current.metadata, labels: { ...current.metadata.labels, [key]: value } } });
+const label = (key: string, value: string) => (current: KubeObject) => ({
+  ...current,
+  metadata: { ...current.metadata, labels: { ...current.metadata.labels, [key]: value } },
+});
 
 for (const target of storeTargets()) {
   const missing = missingPiece(target);
-  describe(`watch cache on ${target}`, { skip: missing ?? false }, () => {
+  describe(`watch cache on ${target}`, { skip: missing ?? false, timeout: 300_000 }, () => {
     let cluster: StoreCluster;
     let client: EtcdClient;
     const caches: WatchCache[] = [];
@@ -83,10 +105,10 @@ for (const target of storeTargets()) {
       const watcher = await cache.watch(configMaps, { resourceVersion: a.metadata.resourceVersion! });
       const modified = await nextEvent(watcher);
       assert.equal(modified.type, "MODIFIED");
-      assert.deepEqual(dataOf(modified.object as KubeObject), { v: "2" });
+      assert.deepEqual(dataOf(objectOf(modified)), { v: "2" });
       const gone = await nextEvent(watcher);
       assert.equal(gone.type, "DELETED");
-      assert.equal((gone.object as KubeObject).metadata.resourceVersion, deleted.metadata.resourceVersion, "DELETED carries the deletion's resourceVersion");
+      assert.equal(objectOf(gone).metadata.resourceVersion, deleted.metadata.resourceVersion, "DELETED carries the deletion's resourceVersion");
       await store.create(configMaps, configMap("default", "b"));
       assert.deepEqual(await nextEvents(watcher, 1), ["ADDED b"]);
       watcher.stop();
@@ -114,7 +136,7 @@ for (const target of storeTargets()) {
       const watcher = await cache.watch(configMaps, { resourceVersion: first.metadata.resourceVersion! });
       const error = await nextEvent(watcher);
       assert.equal(error.type, "ERROR");
-      const status = error.object as Status;
+      const status = statusOf(error);
       assert.equal(status.code, 410);
       assert.equal(status.reason, "Expired");
       assert.match(status.message ?? "", new RegExp(`^too old resource version: ${first.metadata.resourceVersion} \\(\\d+\\)$`));
@@ -135,11 +157,11 @@ for (const target of storeTargets()) {
       await store.create(configMaps, configMap("default", "b", { app: "web" }));
       const added = await nextEvent(watcher);
       assert.equal(added.type, "ADDED");
-      assert.equal((added.object as KubeObject).metadata.resourceVersion, moved.metadata.resourceVersion);
+      assert.equal(objectOf(added).metadata.resourceVersion, moved.metadata.resourceVersion);
       assert.equal((await nextEvent(watcher)).type, "MODIFIED");
       const deleted = await nextEvent(watcher);
       assert.equal(deleted.type, "DELETED");
-      const last = deleted.object as KubeObject;
+      const last = objectOf(deleted);
       assert.equal(last.metadata.labels?.["app"], "web", "DELETED shows the last state that matched");
       assert.equal(last.metadata.resourceVersion, left.metadata.resourceVersion, "at the resourceVersion of the change");
       assert.deepEqual(await nextEvents(watcher, 1), ["ADDED b"]);
@@ -166,7 +188,7 @@ for (const target of storeTargets()) {
       assert.equal(event.type, "ADDED");
       event = await nextEvent(watcher);
       assert.equal(event.type, "BOOKMARK");
-      const object = event.object as KubeObject;
+      const object = objectOf(event);
       assert.equal(object.kind, "ConfigMap");
       assert.equal(object.apiVersion, "v1");
       assert.ok(Number(object.metadata.resourceVersion) >= Number(created.metadata.resourceVersion));
@@ -175,7 +197,7 @@ for (const target of storeTargets()) {
       await store.create(configMaps, configMap("default", "b"));
       const next = await nextEvent(plain);
       assert.equal(next.type, "ADDED");
-      assert.equal((next.object as KubeObject).metadata.name, "b");
+      assert.equal(objectOf(next).metadata.name, "b");
       plain.stop();
       watcher.stop();
     });
@@ -188,7 +210,7 @@ for (const target of storeTargets()) {
       const received: string[] = [];
       const reading = (async () => {
         for await (const event of fast) {
-          received.push((event.object as KubeObject).metadata.name ?? "");
+          received.push(objectOf(event).metadata.name ?? "");
           if (received.length === 30) break;
         }
       })();
@@ -242,7 +264,10 @@ for (const target of storeTargets()) {
       );
       const got = await cacher.get(configMaps, "default", "a", { resourceVersion: created.metadata.resourceVersion! });
       assert.equal(got.metadata.resourceVersion, created.metadata.resourceVersion);
-      await assert.rejects(cacher.get(configMaps, "default", "missing", { resourceVersion: "0" }), (err) => err instanceof ApiStatusError && err.status.code === 404);
+      await assert.rejects(
+        cacher.get(configMaps, "default", "missing", { resourceVersion: "0" }),
+        (err) => err instanceof ApiStatusError && err.status.code === 404,
+      );
     });
   });
 }

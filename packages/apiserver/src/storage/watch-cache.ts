@@ -556,7 +556,12 @@ export class WatchCache {
   }
 
   /** One object as the cache has it (frozen), or undefined. */
-  async get(resource: StorageResource, namespace: string | undefined, name: string, options: { resourceVersion?: string } = {}): Promise<KubeObject | undefined> {
+  async get(
+    resource: StorageResource,
+    namespace: string | undefined,
+    name: string,
+    options: { resourceVersion?: string } = {},
+  ): Promise<KubeObject | undefined> {
     const revision = parseResourceVersion(options.resourceVersion);
     await this.requireReady();
     if (revision > 0) await this.waitForRevision(revision);
@@ -721,7 +726,7 @@ export class WatchCache {
         const object = this.decode(kv);
         if (object === null) continue;
         let objects = loaded.get(parsed.resourceId);
-        if (objects === undefined) loaded.set(parsed.resourceId, (objects = new Map()));
+        if (objects === undefined) loaded.set(parsed.resourceId, (objects = new Map<string, CachedObject>()));
         objects.set(kv.key, { object, namespace: parsed.namespace, added: null });
       }
       if (!page.more) break;
@@ -792,7 +797,10 @@ export class WatchCache {
         const object = this.decode(e.kv);
         if (object === null) continue;
         rc.set(e.kv.key, { object, namespace: parsed.namespace, added: null });
-        event = before === undefined ? new CacheEvent("ADDED", revision, parsed.namespace, object, null) : new CacheEvent("MODIFIED", revision, parsed.namespace, object, before.object);
+        event =
+          before === undefined
+            ? new CacheEvent("ADDED", revision, parsed.namespace, object, null)
+            : new CacheEvent("MODIFIED", revision, parsed.namespace, object, before.object);
       } else {
         // The cache's own copy is the previous state; prev_kv stands in if the cache lacked it.
         const last = before?.object ?? (e.prevKv !== null ? this.decode(e.prevKv) : null);

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assert, silentLogger } from "@coxswain/raft";
-import { EtcdClient } from "../etcd-client.js";
+import { EtcdClient, type EtcdClientOptions } from "../etcd-client.js";
 
 export type StoreTarget = "coxswain" | "etcd";
 
@@ -39,6 +39,8 @@ export function missingPiece(target: StoreTarget): string | null {
 /** How long a cluster may take to elect a leader and answer a write. */
 const START_TIMEOUT_MS = 60_000;
 const LOG_TAIL_LINES = 20;
+/** Polls of /proc for a SIGSTOPped member to show as stopped. */
+const STOP_POLLS_MAX = 1_000;
 
 const livePids = new Set<number>();
 let exitHookInstalled = false;
@@ -116,8 +118,8 @@ export class StoreCluster {
   }
 
   /** A client for these tests: quiet, with short backoffs. */
-  client(endpoints: string[] = this.endpoints()): EtcdClient {
-    return new EtcdClient({ endpoints, logger: silentLogger, backoffMsMax: 500 });
+  client(endpoints: string[] = this.endpoints(), options: Omit<EtcdClientOptions, "endpoints"> = {}): EtcdClient {
+    return new EtcdClient({ endpoints, logger: silentLogger, backoffMsMax: 500, ...options });
   }
 
   /** kill -9 of member `index`; resolves once the process is gone. */
@@ -126,9 +128,19 @@ export class StoreCluster {
     await this.members[index]!.exited;
   }
 
-  /** SIGSTOP: the member freezes with its connections open. */
-  pause(index: number): void {
+  /** SIGSTOP: the member freezes with its connections open; resolves once the kernel says it is stopped. */
+  async pause(index: number): Promise<void> {
     this.signal(index, "SIGSTOP");
+    const pid = this.members[index]!.process!.pid!;
+    // /proc/<pid>/stat: "pid (comm) state ..."; T is "stopped by a signal".
+    const state = (): string =>
+      readFileSync(`/proc/${pid}/stat`, "utf8")
+        .replace(/^.*\) /s, "")
+        .charAt(0);
+    for (let polls = 0; state() !== "T"; polls++) {
+      assert(polls < STOP_POLLS_MAX, `member ${this.members[index]!.name} stops on SIGSTOP`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   logTail(index: number): string {
@@ -182,7 +194,10 @@ export class StoreCluster {
     const logFd = openSync(member.logPath, "a");
     let child: ChildProcess;
     try {
-      child = spawn(command, args, { stdio: ["ignore", logFd, logFd], env: { ...process.env, COXSWAIN_LOG_LEVEL: process.env["COXSWAIN_LOG_LEVEL"] ?? "info" } });
+      child = spawn(command, args, {
+        stdio: ["ignore", logFd, logFd],
+        env: { ...process.env, COXSWAIN_LOG_LEVEL: process.env["COXSWAIN_LOG_LEVEL"] ?? "info" },
+      });
     } finally {
       closeSync(logFd);
     }
