@@ -10,8 +10,7 @@
  * member ids, which the generated codecs refuse (see wire.ts); it is read or dropped here.
  */
 import * as grpc from "@grpc/grpc-js";
-import { etcdserverpb, type mvccpbTypes } from "@coxswain/proto";
-import { messageField, uint64Field, withoutFields } from "./wire.js";
+import { etcdserverpb, messageField, type mvccpbTypes, uint64Field, withoutFields } from "@coxswain/proto";
 
 const METHOD = {
   put: "/etcdserverpb.KV/Put",

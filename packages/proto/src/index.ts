@@ -28,3 +28,9 @@ import apiserverGen from "../gen/apiserver.js";
 // Coxswain's gRPC API for components (proto/apiserver/).
 export const apiserverpb = apiserverGen.coxswain.apiserver;
 export import apiserverpbTypes = apiserverGen.coxswain.apiserver;
+
+import k8sGen from "../gen/k8s.js";
+// Kubernetes' own protobuf types (proto/k8s/), for bodies kubectl sends as application/vnd.kubernetes.protobuf.
+export const k8spb = k8sGen.k8s.io;
+export import k8spbTypes = k8sGen.k8s.io;
+export * from "./etcd-wire.js";

@@ -35,7 +35,7 @@ import {
   txnResponseSchema,
   watchResponseSchema,
   type MessageSchema,
-} from "./wire.js";
+} from "@coxswain/proto";
 
 type Pb = typeof etcdserverpb;
 

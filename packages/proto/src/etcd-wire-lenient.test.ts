@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { etcdserverpb, protobuf, UnsafeIntegerError } from "@coxswain/proto";
-import { decodeLeniently, rangeResponseSchema, txnResponseSchema, watchResponseSchema, withoutUnsafeIds } from "./wire.js";
+import { etcdserverpb, protobuf, UnsafeIntegerError } from "./index.js";
+import { decodeLeniently, rangeResponseSchema, txnResponseSchema, watchResponseSchema, withoutUnsafeIds } from "./etcd-wire.js";
 
 /** A ResponseHeader as real etcd sends it: cluster and member ids above 2^53. */
 function etcdHeader(revision: number): Uint8Array {

@@ -1,21 +1,20 @@
 /**
- * Lenient decoding of etcd responses whose 64-bit identifiers do not fit in a JS number.
+ * Just enough of the protobuf wire format to cope with real etcd's 64-bit identifiers.
  *
- * The generated codecs (@coxswain/proto) decode every int64/uint64 as a number and throw
- * UnsafeIntegerError above 2^53 − 1 (docs/decisions/64-bit-integers.md). Coxswain's store draws
- * its ids below that; real etcd does not: the cluster and member ids in every ResponseHeader, and
- * the lease ids it picks itself, use all 64 bits. The storage layer needs none of those ids, so
- * when the strict decode refuses a response, the fields that may hold such ids are removed from
- * the wire bytes (they then decode as 0) and the response is decoded again. Revisions, versions
- * and counts are never removed: they are counters far below 2^53, and a refusal there is a real
- * corruption that must surface.
- *
- * (packages/store/test/faults/wire.ts reads those ids as bigint for the fault test; packages do
- * not import each other's sources or tests, hence this separate small walker.)
+ * The generated codecs decode every 64-bit field as a JS number and throw UnsafeIntegerError
+ * above 2^53 − 1 (docs/decisions/64-bit-integers.md). Coxswain's store draws its ids below that;
+ * real etcd does not: the cluster and member ids in every ResponseHeader, and the lease ids it
+ * picks, use all 64 bits. Two ways out, both here so that no package carries its own walker:
+ *   - read such ids as bigint and strip their fields (topLevelFields, uint64Field, withoutFields)
+ *     — for tools that need the ids (benchmarks, test harnesses);
+ *   - decodeLeniently: when the strict decode refuses a response, drop the fields that may hold
+ *     such ids (they then decode as 0) and decode again — for clients that need none of them (the
+ *     API server's storage layer). Revisions, versions and counts are never dropped: a refusal
+ *     there is a real corruption and surfaces.
  */
-import { UnsafeIntegerError } from "@coxswain/proto";
+import { UnsafeIntegerError } from "./longs.js";
 
-const WireType = { varint: 0, fixed64: 1, lengthDelimited: 2, fixed32: 5 } as const;
+export const WireType = { varint: 0, fixed64: 1, lengthDelimited: 2, fixed32: 5 } as const;
 
 export class WireFormatError extends Error {
   override readonly name = "WireFormatError";
@@ -23,6 +22,110 @@ export class WireFormatError extends Error {
 
 /** A varint is at most 10 bytes (64 bits, 7 per byte). */
 const VARINT_BYTES_MAX = 10;
+
+export interface Varint {
+  value: bigint;
+  /** Offset just after the varint. */
+  next: number;
+}
+
+export function readVarint(bytes: Uint8Array, offset: number): Varint {
+  let value = 0n;
+  for (let i = 0; i < VARINT_BYTES_MAX; i++) {
+    const at = offset + i;
+    if (at >= bytes.length) throw new WireFormatError(`truncated varint at offset ${offset}`);
+    const byte = bytes[at]!;
+    value |= BigInt(byte & 0x7f) << BigInt(7 * i);
+    if ((byte & 0x80) === 0) return { value: BigInt.asUintN(64, value), next: at + 1 };
+  }
+  throw new WireFormatError(`varint longer than ${VARINT_BYTES_MAX} bytes at offset ${offset}`);
+}
+
+export interface WireField {
+  fieldNumber: number;
+  wireType: number;
+  /** Offset of the field's tag: [start, end) is the whole field, tag included. */
+  start: number;
+  end: number;
+  /** The value for varint fields; null otherwise. */
+  varint: bigint | null;
+  /** [payloadStart, end) is the payload of a length-delimited field. */
+  payloadStart: number;
+}
+
+/** The top-level fields of one encoded message, in wire order. */
+export function* topLevelFields(bytes: Uint8Array): Generator<WireField> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const tag = readVarint(bytes, offset);
+    const fieldNumber = Number(tag.value >> 3n);
+    const wireType = Number(tag.value & 7n);
+    if (fieldNumber === 0) throw new WireFormatError(`field number 0 at offset ${offset}`);
+    let end: number;
+    let varint: bigint | null = null;
+    let payloadStart = tag.next;
+    switch (wireType) {
+      case WireType.varint: {
+        const v = readVarint(bytes, tag.next);
+        varint = v.value;
+        end = v.next;
+        break;
+      }
+      case WireType.fixed64:
+        end = tag.next + 8;
+        break;
+      case WireType.fixed32:
+        end = tag.next + 4;
+        break;
+      case WireType.lengthDelimited: {
+        const length = readVarint(bytes, tag.next);
+        payloadStart = length.next;
+        end = length.next + Number(length.value);
+        break;
+      }
+      default:
+        throw new WireFormatError(`unsupported wire type ${wireType} (field ${fieldNumber}) at offset ${offset}`);
+    }
+    if (end > bytes.length) throw new WireFormatError(`field ${fieldNumber} runs past the end of the message`);
+    yield { fieldNumber, wireType, start: offset, end, varint, payloadStart };
+    offset = end;
+  }
+}
+
+/** The message without the given top-level fields (a copy only when something is removed). */
+export function withoutFields(bytes: Uint8Array, fieldNumbers: ReadonlySet<number>): Uint8Array {
+  const kept: Array<[number, number]> = [];
+  let removed = false;
+  for (const f of topLevelFields(bytes)) {
+    if (fieldNumbers.has(f.fieldNumber)) removed = true;
+    else kept.push([f.start, f.end]);
+  }
+  if (!removed) return bytes;
+  const out = new Uint8Array(kept.reduce((sum, [s, e]) => sum + e - s, 0));
+  let at = 0;
+  for (const [s, e] of kept) {
+    out.set(bytes.subarray(s, e), at);
+    at += e - s;
+  }
+  return out;
+}
+
+/** The last occurrence of a top-level varint field (protobuf's "last one wins"), 0n when absent. */
+export function uint64Field(bytes: Uint8Array, fieldNumber: number): bigint {
+  let value = 0n;
+  for (const f of topLevelFields(bytes)) if (f.fieldNumber === fieldNumber && f.varint !== null) value = f.varint;
+  return value;
+}
+
+/** The payload of the last occurrence of a top-level length-delimited field, or null. */
+export function messageField(bytes: Uint8Array, fieldNumber: number): Uint8Array | null {
+  let payload: Uint8Array | null = null;
+  for (const f of topLevelFields(bytes)) {
+    if (f.fieldNumber === fieldNumber && f.wireType === WireType.lengthDelimited) payload = bytes.subarray(f.payloadStart, f.end);
+  }
+  return payload;
+}
+
 /** Nesting of the schemas below (Txn inside Txn is the only recursion; etcd caps it by its txn rules). */
 const MESSAGE_DEPTH_MAX = 32;
 const SAFE_INTEGER_MAX = BigInt(Number.MAX_SAFE_INTEGER);
@@ -33,18 +136,6 @@ const SAFE_INTEGER_MAX = BigInt(Number.MAX_SAFE_INTEGER);
  */
 export interface MessageSchema {
   readonly [fieldNumber: number]: "id" | MessageSchema;
-}
-
-function readVarint(bytes: Uint8Array, offset: number): { value: bigint; next: number } {
-  let value = 0n;
-  for (let i = 0; i < VARINT_BYTES_MAX; i++) {
-    const at = offset + i;
-    if (at >= bytes.length) throw new WireFormatError(`truncated varint at offset ${offset}`);
-    const byte = bytes[at]!;
-    value |= BigInt(byte & 0x7f) << BigInt(7 * i);
-    if ((byte & 0x80) === 0) return { value: BigInt.asUintN(64, value), next: at + 1 };
-  }
-  throw new WireFormatError(`varint longer than ${VARINT_BYTES_MAX} bytes at offset ${offset}`);
 }
 
 function varintBytes(value: number): number[] {

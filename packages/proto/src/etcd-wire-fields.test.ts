@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { etcdserverpb, protobuf, UnsafeIntegerError } from "@coxswain/proto";
-import { messageField, readVarint, topLevelFields, uint64Field, withoutFields } from "./wire.js";
+import { etcdserverpb, protobuf, UnsafeIntegerError } from "./index.js";
+import { messageField, readVarint, topLevelFields, uint64Field, withoutFields } from "./etcd-wire.js";
 
 /** A StatusResponse as real etcd sends it: ids above 2^53 in the header and in `leader`. */
 function etcdLikeStatus(memberId: bigint, leaderId: bigint): Uint8Array {
