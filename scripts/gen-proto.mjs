@@ -17,7 +17,7 @@ const bin = join(root, "node_modules/.bin");
 const groups = {
   raft: ["raft/raftpb.proto", "raft/transport.proto"],
 };
-for (const dir of ["etcd", "apiserver"]) {
+for (const dir of ["etcd", "apiserver", "k8s"]) {
   const full = join(protoDir, dir);
   if (!existsSync(full)) continue;
   groups[dir] = walk(full).map((f) => f.slice(protoDir.length + 1));
