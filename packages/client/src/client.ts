@@ -131,8 +131,14 @@ export class ApiClient {
       try {
         return await new Promise<pb.IObjectResponse>((resolve, reject) => {
           const def = ApiServiceDefinition[method] as unknown as grpc.MethodDefinition<Req, pb.IObjectResponse>;
-          client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, request, new grpc.Metadata(), { deadline: Date.now() + this.o.callTimeoutMs }, (err, res) =>
-            err ? reject(err) : resolve(res!),
+          client.makeUnaryRequest(
+            def.path,
+            def.requestSerialize,
+            def.responseDeserialize,
+            request,
+            new grpc.Metadata(),
+            { deadline: Date.now() + this.o.callTimeoutMs },
+            (err, res) => (err ? reject(err) : resolve(res!)),
           );
         });
       } catch (err) {
@@ -149,7 +155,9 @@ export class ApiClient {
         }
       }
     }
-    throw new EndpointsUnavailableError(`no API server answered after ${this.o.attemptsMax} attempts (${this.o.endpoints.join(", ")}): ${(last as Error)?.message ?? ""}`);
+    throw new EndpointsUnavailableError(
+      `no API server answered after ${this.o.attemptsMax} attempts (${this.o.endpoints.join(", ")}): ${(last as Error)?.message ?? ""}`,
+    );
   }
 
   private ref(r: ResourceRef): pb.IResourceRef {
@@ -193,7 +201,14 @@ export class ApiClient {
   watch<T extends KubeObject>(r: ResourceRef, options: WatchOptions = {}): Watch<T> {
     const index = this.current;
     const def = ApiServiceDefinition.Watch;
-    const stream = this.clients[index]!.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, { ref: this.ref(r), ...options }, new grpc.Metadata(), {});
+    const stream = this.clients[index]!.makeServerStreamRequest(
+      def.path,
+      def.requestSerialize,
+      def.responseDeserialize,
+      { ref: this.ref(r), ...options },
+      new grpc.Metadata(),
+      {},
+    );
     const advance = (): void => {
       if (this.current === index) this.current = (index + 1) % this.clients.length;
     };

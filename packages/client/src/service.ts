@@ -86,4 +86,3 @@ export function grpcCodeOf(httpCode: number): grpc.status {
       return httpCode >= 200 && httpCode < 300 ? grpc.status.OK : grpc.status.INTERNAL;
   }
 }
-

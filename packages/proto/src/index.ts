@@ -5,7 +5,7 @@ import raftGen from "../gen/raft.js";
 export { configureLongs, UnsafeIntegerError } from "./longs.js";
 export const raftpb = raftGen.coxswain.raft;
 export { default as protobuf } from "protobufjs/minimal.js";
- 
+
 export import raftpbTypes = raftGen.coxswain.raft;
 
 import etcdGen from "../gen/etcd.js";
@@ -13,15 +13,15 @@ import etcdGen from "../gen/etcd.js";
 export const etcdserverpb = etcdGen.etcdserverpb;
 export const mvccpb = etcdGen.mvccpb;
 export const authpb = etcdGen.authpb;
- 
+
 export import etcdserverpbTypes = etcdGen.etcdserverpb;
- 
+
 export import mvccpbTypes = etcdGen.mvccpb;
- 
+
 export import authpbTypes = etcdGen.authpb;
 // What the store replicates through Raft (proto/etcd/store/).
 export const storepb = etcdGen.coxswain.store;
- 
+
 export import storepbTypes = etcdGen.coxswain.store;
 
 import apiserverGen from "../gen/apiserver.js";

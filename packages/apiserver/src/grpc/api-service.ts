@@ -64,7 +64,9 @@ export function apiServiceImplementation(o: ApiServiceOptions): grpc.UntypedServ
     };
   }
 
-  function unary<Req>(handler: (req: Req, call: grpc.ServerUnaryCall<Req, pb.IObjectResponse>) => Promise<RestResponse>): grpc.handleUnaryCall<Req, pb.IObjectResponse> {
+  function unary<Req>(
+    handler: (req: Req, call: grpc.ServerUnaryCall<Req, pb.IObjectResponse>) => Promise<RestResponse>,
+  ): grpc.handleUnaryCall<Req, pb.IObjectResponse> {
     return (call, callback) => {
       handler(call.request, call).then(
         (response) => {
@@ -92,18 +94,37 @@ export function apiServiceImplementation(o: ApiServiceOptions): grpc.UntypedServ
       if (r.resourceVersion) q.set("resourceVersion", r.resourceVersion);
       return run(call, info(r.ref, "list", ""), q, "", empty);
     }),
-    Create: unary<pb.IObjectRequest>((r, call) => run(call, info(r.ref, "create"), r.dryRun ? new URLSearchParams({ dryRun: "All" }) : new URLSearchParams(), "application/json", r.objectJson ?? empty)),
-    Update: unary<pb.IObjectRequest>((r, call) => run(call, info(r.ref, "update"), r.dryRun ? new URLSearchParams({ dryRun: "All" }) : new URLSearchParams(), "application/json", r.objectJson ?? empty)),
+    Create: unary<pb.IObjectRequest>((r, call) =>
+      run(call, info(r.ref, "create"), r.dryRun ? new URLSearchParams({ dryRun: "All" }) : new URLSearchParams(), "application/json", r.objectJson ?? empty),
+    ),
+    Update: unary<pb.IObjectRequest>((r, call) =>
+      run(call, info(r.ref, "update"), r.dryRun ? new URLSearchParams({ dryRun: "All" }) : new URLSearchParams(), "application/json", r.objectJson ?? empty),
+    ),
     Patch: unary<pb.IPatchRequest>((r, call) => {
       const contentType = PATCH_CONTENT_TYPES[r.patchType ?? ""];
       if (contentType === undefined) {
-        return Promise.reject(new ApiStatusError({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", code: 400, reason: "BadRequest", message: `unknown patch type ${JSON.stringify(r.patchType)}: json, merge or strategic` }));
+        return Promise.reject(
+          new ApiStatusError({
+            kind: "Status",
+            apiVersion: "v1",
+            metadata: {},
+            status: "Failure",
+            code: 400,
+            reason: "BadRequest",
+            message: `unknown patch type ${JSON.stringify(r.patchType)}: json, merge or strategic`,
+          }),
+        );
       }
       return run(call, info(r.ref, "patch"), new URLSearchParams(), contentType, r.patch ?? empty);
     }),
     Delete: unary<pb.IDeleteRequest>((r, call) => run(call, info(r.ref, "delete"), new URLSearchParams(), "application/json", r.optionsJson ?? empty)),
     Bind: unary<pb.IBindRequest>((r, call) => {
-      const binding = { apiVersion: "v1", kind: "Binding", metadata: { name: r.pod, namespace: r.namespace, ...(r.podUid ? { uid: r.podUid } : {}) }, target: { apiVersion: "v1", kind: "Node", name: r.node } };
+      const binding = {
+        apiVersion: "v1",
+        kind: "Binding",
+        metadata: { name: r.pod, namespace: r.namespace, ...(r.podUid ? { uid: r.podUid } : {}) },
+        target: { apiVersion: "v1", kind: "Node", name: r.node },
+      };
       const ref = { group: "", version: "v1", resource: "pods", namespace: r.namespace ?? "", name: r.pod ?? "", subresource: "binding" };
       return run(call, info(ref, "create"), new URLSearchParams(), "application/json", Buffer.from(JSON.stringify(binding)));
     }),
@@ -125,7 +146,8 @@ export function apiServiceImplementation(o: ApiServiceOptions): grpc.UntypedServ
           try {
             for await (const event of stream) {
               const object = event.type === "ERROR" || event.type === "BOOKMARK" ? event.object : resource.fromStorageVersion(event.object);
-              if (!call.write({ type: event.type, objectJson: Buffer.from(JSON.stringify(object)) })) await new Promise<void>((resolve) => call.once("drain", () => resolve()));
+              if (!call.write({ type: event.type, objectJson: Buffer.from(JSON.stringify(object)) }))
+                await new Promise<void>((resolve) => call.once("drain", () => resolve()));
               if (call.cancelled) break;
             }
           } finally {

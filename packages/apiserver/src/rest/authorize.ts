@@ -8,8 +8,30 @@ import type { RequestInfo } from "./request-info.js";
 
 export async function authorizeOrThrow(authorizer: Authorizer, user: UserInfo, info: RequestInfo): Promise<void> {
   const attrs = info.isResourceRequest
-    ? { user, verb: info.verb, isResourceRequest: true, apiGroup: info.apiGroup, apiVersion: info.apiVersion, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name, path: "" }
-    : { user, verb: info.verb, isResourceRequest: false, apiGroup: "", apiVersion: "", resource: "", subresource: "", namespace: "", name: "", path: info.path };
+    ? {
+        user,
+        verb: info.verb,
+        isResourceRequest: true,
+        apiGroup: info.apiGroup,
+        apiVersion: info.apiVersion,
+        resource: info.resource,
+        subresource: info.subresource,
+        namespace: info.namespace,
+        name: info.name,
+        path: "",
+      }
+    : {
+        user,
+        verb: info.verb,
+        isResourceRequest: false,
+        apiGroup: "",
+        apiVersion: "",
+        resource: "",
+        subresource: "",
+        namespace: "",
+        name: "",
+        path: info.path,
+      };
   const decision = await authorizer.authorize(attrs);
   if (decision.allowed) return;
   let message: string;

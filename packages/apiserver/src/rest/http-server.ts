@@ -180,7 +180,16 @@ export class HttpFrontEnd {
       try {
         info = requestInfo(req.method, path, url.searchParams);
       } catch (err) {
-        if (err instanceof MalformedPathError) throw new ApiStatusError({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", code: 404, reason: "NotFound", message: "the server could not find the requested resource" });
+        if (err instanceof MalformedPathError)
+          throw new ApiStatusError({
+            kind: "Status",
+            apiVersion: "v1",
+            metadata: {},
+            status: "Failure",
+            code: 404,
+            reason: "NotFound",
+            message: "the server could not find the requested resource",
+          });
         throw err;
       }
       await authorizeOrThrow(this.o.authorizer, user, info);
@@ -198,13 +207,21 @@ export class HttpFrontEnd {
       }
       const warnings: string[] = [];
       const response = await this.o.resources.handle({ info, query: url.searchParams, contentType: req.headers["content-type"] ?? "", body, user, warnings });
-      if (warnings.length > 0) res.setHeader("warning", warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+      if (warnings.length > 0)
+        res.setHeader(
+          "warning",
+          warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+        );
       if (response.kind === "watch") {
         await this.streamWatch(req, res, response, negotiated.table, url.searchParams);
         return;
       }
       code = response.status;
-      this.sendJson(res, response.status, negotiated.table && (info.verb === "get" || info.verb === "list") ? this.toTable(response, negotiated.includeObject) : response.body);
+      this.sendJson(
+        res,
+        response.status,
+        negotiated.table && (info.verb === "get" || info.verb === "list") ? this.toTable(response, negotiated.includeObject) : response.body,
+      );
     } catch (err) {
       code = this.sendError(res, err, info, user);
     } finally {
@@ -213,7 +230,16 @@ export class HttpFrontEnd {
   }
 
   private notFound(): ApiStatusError {
-    return new ApiStatusError({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "the server could not find the requested resource", reason: "NotFound", details: {}, code: 404 });
+    return new ApiStatusError({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: "the server could not find the requested resource",
+      reason: "NotFound",
+      details: {},
+      code: 404,
+    });
   }
 
   /** Discovery and the other documents outside /api/v1 and /apis/{g}/{v}/... */
@@ -225,7 +251,12 @@ export class HttpFrontEnd {
     if (parts[0] === "api" && parts.length === 2) return apiResourceList("", parts[1]!) ?? Promise.reject(this.notFound());
     if (parts[0] === "apis" && parts.length === 2) return apiGroupDocument(parts[1]!) ?? Promise.reject(this.notFound());
     if (parts[0] === "apis" && parts.length === 3) return apiResourceList(parts[1]!, parts[2]!) ?? Promise.reject(this.notFound());
-    const extra = this.o.nonResourceRoutes?.({ path, query, ...(accept !== undefined ? { accept } : {}), ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}) });
+    const extra = this.o.nonResourceRoutes?.({
+      path,
+      query,
+      ...(accept !== undefined ? { accept } : {}),
+      ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}),
+    });
     if (extra !== undefined) return extra;
     throw this.notFound();
   }
@@ -235,14 +266,24 @@ export class HttpFrontEnd {
     // The resource's printer lives on its descriptor; find it from the body's kind.
     const items = Array.isArray(body.items) ? body.items : [body];
     const printer = this.o.resources.printerFor(body.apiVersion ?? "", Array.isArray(body.items) ? (body.kind ?? "").replace(/List$/, "") : (body.kind ?? ""));
-    const listMeta = Array.isArray(body.items) ? (body.metadata as { resourceVersion?: string; continue?: string }) : { resourceVersion: (body.metadata as { resourceVersion?: string }).resourceVersion ?? "" };
+    const listMeta = Array.isArray(body.items)
+      ? (body.metadata as { resourceVersion?: string; continue?: string })
+      : { resourceVersion: (body.metadata as { resourceVersion?: string }).resourceVersion ?? "" };
     return printTable(printer, items, { nowMs: Date.now(), includeObject, listMeta });
   }
 
   private async streamWatch(req: Req, res: Res, response: Extract<RestResponse, { kind: "watch" }>, asTable: boolean, query: URLSearchParams): Promise<void> {
     const { stream, resource } = response;
     this.openWatches.add(stream);
-    const labels = { verb: "WATCH", group: resource.group, version: resource.version, resource: resource.plural, subresource: "", scope: resource.namespaced ? "namespace" : "cluster", component: "apiserver" };
+    const labels = {
+      verb: "WATCH",
+      group: resource.group,
+      version: resource.version,
+      resource: resource.plural,
+      subresource: "",
+      scope: resource.namespaced ? "namespace" : "cluster",
+      component: "apiserver",
+    };
     this.metrics.watchers.inc(labels);
     const timeoutSeconds = Math.min(Number(query.get("timeoutSeconds") ?? WATCH_TIMEOUT_SECONDS_MAX) || WATCH_TIMEOUT_SECONDS_MAX, WATCH_TIMEOUT_SECONDS_MAX);
     const timer = setTimeout(() => stream.close(), timeoutSeconds * 1000);

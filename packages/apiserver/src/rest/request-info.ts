@@ -100,7 +100,8 @@ export function requestInfo(method: string, path: string, query: URLSearchParams
   let name = parts[1] ?? "";
   const subresource = parts.length >= 3 && verb !== "proxy" ? (parts[2] ?? "") : "";
   // Only proxy subresources carry a path of their own after the subresource.
-  if (parts.length > 3 && verb !== "proxy" && subresource !== "proxy") throw new MalformedPathError(`unexpected path segments after ${subresource}: ${parts.slice(3).join("/")}`);
+  if (parts.length > 3 && verb !== "proxy" && subresource !== "proxy")
+    throw new MalformedPathError(`unexpected path segments after ${subresource}: ${parts.slice(3).join("/")}`);
 
   if (name === "" && verb === "get") {
     verb = isWatch(query.getAll("watch")) ? "watch" : "list";

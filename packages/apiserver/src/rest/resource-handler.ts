@@ -60,7 +60,13 @@ export interface ResourceHandlerOptions {
 type JsonObject = Record<string, unknown>;
 
 const LIST_LIMIT_MAX = 10_000;
-const JSON_MEDIA_TYPES = ["application/json", "application/yaml", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/json-patch+json"];
+const JSON_MEDIA_TYPES = [
+  "application/json",
+  "application/yaml",
+  "application/merge-patch+json",
+  "application/strategic-merge-patch+json",
+  "application/json-patch+json",
+];
 
 function badRequest(message: string): ApiStatusError {
   return new ApiStatusError(statusBadRequest(message));
@@ -94,10 +100,18 @@ export class ResourceHandler {
   resolve(info: ResourceRequestInfo): ResourceDescriptor {
     const r = findResource(info.apiGroup, info.apiVersion, info.resource);
     if (r === undefined) {
-      throw new ApiStatusError({ ...statusNotFound({ group: info.apiGroup, resource: info.resource }, info.name), message: "the server could not find the requested resource", details: {} });
+      throw new ApiStatusError({
+        ...statusNotFound({ group: info.apiGroup, resource: info.resource }, info.name),
+        message: "the server could not find the requested resource",
+        details: {},
+      });
     }
-    if (r.namespaced !== (info.namespace !== "") && !(info.namespace === "" && (info.verb === "list" || info.verb === "watch" || info.verb === "deletecollection"))) {
-      if (!(r.plural === "namespaces")) throw new ApiStatusError({ ...statusNotFound(qr(r), info.name), message: "the server could not find the requested resource", details: {} });
+    if (
+      r.namespaced !== (info.namespace !== "") &&
+      !(info.namespace === "" && (info.verb === "list" || info.verb === "watch" || info.verb === "deletecollection"))
+    ) {
+      if (!(r.plural === "namespaces"))
+        throw new ApiStatusError({ ...statusNotFound(qr(r), info.name), message: "the server could not find the requested resource", details: {} });
     }
     if (info.subresource !== "" && !r.subresources.some((s) => s.name === info.subresource)) {
       throw new ApiStatusError({ ...statusNotFound(qr(r), info.name), message: "the server could not find the requested resource", details: {} });
@@ -175,7 +189,12 @@ export class ResourceHandler {
       body["apiVersion"] = expectApiVersion;
       body["kind"] = expectKind;
     } else if (kind !== expectKind || apiVersion !== expectApiVersion) {
-      throw badRequest(`the API version in the data (${apiVersion}) does not match the expected API version (${expectApiVersion})`.replace(`(${apiVersion})`, `(${apiVersion}${kind !== expectKind ? `, kind ${kind}` : ""})`));
+      throw badRequest(
+        `the API version in the data (${apiVersion}) does not match the expected API version (${expectApiVersion})`.replace(
+          `(${apiVersion})`,
+          `(${apiVersion}${kind !== expectKind ? `, kind ${kind}` : ""})`,
+        ),
+      );
     }
     const metadata = (body["metadata"] ?? {}) as JsonObject;
     if (typeof metadata !== "object" || Array.isArray(metadata)) throw badRequest("metadata must be an object");
@@ -216,13 +235,25 @@ export class ResourceHandler {
     r.prepareForCreate(obj);
     const errors = r.validate(obj);
     if (errors.length > 0) throw invalidObjectError(r, meta.name, errors);
-    await this.admission.admit({ operation: "CREATE", resource: r, subresource: "", namespace: req.info.namespace, name: meta.name, object: obj, oldObject: null, user: req.user });
+    await this.admission.admit({
+      operation: "CREATE",
+      resource: r,
+      subresource: "",
+      namespace: req.info.namespace,
+      name: meta.name,
+      object: obj,
+      oldObject: null,
+      user: req.user,
+    });
     if (this.dryRun(req)) return { kind: "object", status: 201, body: r.fromStorageVersion(obj) };
     const stored = await this.storage.create(r, obj);
     return { kind: "object", status: 201, body: r.fromStorageVersion(stored) };
   }
 
-  private listOptions(r: ResourceDescriptor, req: RestRequest): { labels: ReturnType<typeof parseLabelSelector>; fields: ReturnType<typeof parseFieldSelector> } {
+  private listOptions(
+    r: ResourceDescriptor,
+    req: RestRequest,
+  ): { labels: ReturnType<typeof parseLabelSelector>; fields: ReturnType<typeof parseFieldSelector> } {
     try {
       const labels = parseLabelSelector(req.query.get("labelSelector") ?? "");
       const fields = parseFieldSelector(req.query.get("fieldSelector") ?? "");
@@ -282,44 +313,49 @@ export class ResourceHandler {
     const { namespace, name, subresource } = req.info;
     const dryRun = this.dryRun(req);
     let dryRunResult: KubeObject | null = null;
-    const stored = await this.storage.update(r, namespace, name, async (current) => {
-      const desired = produce(current);
-      const rv = desired.metadata.resourceVersion;
-      if (rv !== undefined && rv !== "" && rv !== current.metadata.resourceVersion) {
-        throw new ApiStatusError(statusConflict({ group: r.group, resource: r.plural }, name));
-      }
-      // Identity fields come from the stored object.
-      desired.metadata.uid ??= current.metadata.uid;
-      if (desired.metadata.uid !== current.metadata.uid) {
-        throw new ApiStatusError(statusConflict(qr(r), name, `Precondition failed: UID in precondition: ${desired.metadata.uid}, UID in object meta: ${current.metadata.uid}`));
-      }
-      desired.metadata.name = current.metadata.name;
-      if (r.namespaced) desired.metadata.namespace = current.metadata.namespace;
-      desired.metadata.creationTimestamp = current.metadata.creationTimestamp;
-      if (current.metadata.deletionTimestamp !== undefined) {
-        desired.metadata.deletionTimestamp = current.metadata.deletionTimestamp;
-        if (current.metadata.deletionGracePeriodSeconds !== undefined) desired.metadata.deletionGracePeriodSeconds = current.metadata.deletionGracePeriodSeconds;
-      }
-      let obj: KubeObject;
-      if (subresource === "status") {
-        obj = r.prepareForStatusUpdate(desired, current);
-      } else {
-        obj = desired;
-        r.applyDefaults(obj);
-        r.prepareForUpdate(obj, current);
-      }
-      const errors = r.validateUpdate(obj, current);
-      if (errors.length > 0) throw invalidObjectError(r, name, errors);
-      await this.admission.admit({ operation: "UPDATE", resource: r, subresource, namespace, name, object: obj, oldObject: current, user: req.user });
-      if (dryRun) {
-        dryRunResult = obj;
-        throw new DryRunDone();
-      }
-      return obj;
-    }).catch((err: unknown) => {
-      if (err instanceof DryRunDone && dryRunResult !== null) return dryRunResult;
-      throw err;
-    });
+    const stored = await this.storage
+      .update(r, namespace, name, async (current) => {
+        const desired = produce(current);
+        const rv = desired.metadata.resourceVersion;
+        if (rv !== undefined && rv !== "" && rv !== current.metadata.resourceVersion) {
+          throw new ApiStatusError(statusConflict({ group: r.group, resource: r.plural }, name));
+        }
+        // Identity fields come from the stored object.
+        desired.metadata.uid ??= current.metadata.uid;
+        if (desired.metadata.uid !== current.metadata.uid) {
+          throw new ApiStatusError(
+            statusConflict(qr(r), name, `Precondition failed: UID in precondition: ${desired.metadata.uid}, UID in object meta: ${current.metadata.uid}`),
+          );
+        }
+        desired.metadata.name = current.metadata.name;
+        if (r.namespaced) desired.metadata.namespace = current.metadata.namespace;
+        desired.metadata.creationTimestamp = current.metadata.creationTimestamp;
+        if (current.metadata.deletionTimestamp !== undefined) {
+          desired.metadata.deletionTimestamp = current.metadata.deletionTimestamp;
+          if (current.metadata.deletionGracePeriodSeconds !== undefined)
+            desired.metadata.deletionGracePeriodSeconds = current.metadata.deletionGracePeriodSeconds;
+        }
+        let obj: KubeObject;
+        if (subresource === "status") {
+          obj = r.prepareForStatusUpdate(desired, current);
+        } else {
+          obj = desired;
+          r.applyDefaults(obj);
+          r.prepareForUpdate(obj, current);
+        }
+        const errors = r.validateUpdate(obj, current);
+        if (errors.length > 0) throw invalidObjectError(r, name, errors);
+        await this.admission.admit({ operation: "UPDATE", resource: r, subresource, namespace, name, object: obj, oldObject: current, user: req.user });
+        if (dryRun) {
+          dryRunResult = obj;
+          throw new DryRunDone();
+        }
+        return obj;
+      })
+      .catch((err: unknown) => {
+        if (err instanceof DryRunDone && dryRunResult !== null) return dryRunResult;
+        throw err;
+      });
     // An object being deleted whose last finalizer went away is deleted now (Kubernetes does this
     // in the update path).
     if (!dryRun && stored.metadata.deletionTimestamp !== undefined && (stored.metadata.finalizers ?? []).length === 0 && !needsAgentToFinish(r, stored)) {
@@ -368,7 +404,15 @@ export class ResourceHandler {
         patched = applyPatch(type, base as never, patch as never, r.patchSchema) as unknown as KubeObject;
       } catch (err) {
         if (err instanceof PatchError) {
-          throw new ApiStatusError({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", code: err.statusCode, reason: err.statusCode === 422 ? "Invalid" : "BadRequest", message: err.message });
+          throw new ApiStatusError({
+            kind: "Status",
+            apiVersion: "v1",
+            metadata: {},
+            status: "Failure",
+            code: err.statusCode,
+            reason: err.statusCode === 422 ? "Invalid" : "BadRequest",
+            message: err.message,
+          });
         }
         throw err;
       }
@@ -388,7 +432,11 @@ export class ResourceHandler {
     });
   }
 
-  private deleteOptions(req: RestRequest): { propagationPolicy: string; gracePeriodSeconds: number | undefined; preconditions: { uid?: string; resourceVersion?: string } } {
+  private deleteOptions(req: RestRequest): {
+    propagationPolicy: string;
+    gracePeriodSeconds: number | undefined;
+    preconditions: { uid?: string; resourceVersion?: string };
+  } {
     let body: JsonObject = {};
     if (req.body.byteLength > 0) {
       try {
@@ -399,7 +447,9 @@ export class ResourceHandler {
     }
     const policy = (req.query.get("propagationPolicy") ?? (body["propagationPolicy"] as string | undefined) ?? "").toString();
     if (policy !== "" && policy !== "Orphan" && policy !== "Background" && policy !== "Foreground") {
-      throw invalidObjectError({ group: "meta.k8s.io", kind: "DeleteOptions" } as ResourceDescriptor, "", [fieldErrors.notSupported("propagationPolicy", policy, ["Foreground", "Background", "Orphan", "nil"])]);
+      throw invalidObjectError({ group: "meta.k8s.io", kind: "DeleteOptions" } as ResourceDescriptor, "", [
+        fieldErrors.notSupported("propagationPolicy", policy, ["Foreground", "Background", "Orphan", "nil"]),
+      ]);
     }
     const graceText = req.query.get("gracePeriodSeconds");
     const grace = graceText !== null ? Number(graceText) : (body["gracePeriodSeconds"] as number | undefined);
@@ -418,10 +468,18 @@ export class ResourceHandler {
     const dryRun = this.dryRun(req);
     const current = await this.storage.get(r, namespace, name);
     if (options.preconditions.uid !== undefined && options.preconditions.uid !== current.metadata.uid) {
-      throw new ApiStatusError(statusConflict(qr(r), name, `Precondition failed: UID in precondition: ${options.preconditions.uid}, UID in object meta: ${current.metadata.uid}`));
+      throw new ApiStatusError(
+        statusConflict(qr(r), name, `Precondition failed: UID in precondition: ${options.preconditions.uid}, UID in object meta: ${current.metadata.uid}`),
+      );
     }
     if (options.preconditions.resourceVersion !== undefined && options.preconditions.resourceVersion !== current.metadata.resourceVersion) {
-      throw new ApiStatusError(statusConflict(qr(r), name, `Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`));
+      throw new ApiStatusError(
+        statusConflict(
+          qr(r),
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+        ),
+      );
     }
     await this.admission.admit({ operation: "DELETE", resource: r, subresource: "", namespace, name, object: null, oldObject: current, user: req.user });
     const extraFinalizer = options.propagationPolicy === "Foreground" ? "foregroundDeletion" : options.propagationPolicy === "Orphan" ? "orphan" : null;
@@ -439,7 +497,8 @@ export class ResourceHandler {
           next.metadata.deletionTimestamp = isoNow(this.nowMs() + graceful * 1000);
           next.metadata.deletionGracePeriodSeconds = graceful;
         }
-        if (extraFinalizer !== null && !(next.metadata.finalizers ?? []).includes(extraFinalizer)) next.metadata.finalizers = [...(next.metadata.finalizers ?? []), extraFinalizer];
+        if (extraFinalizer !== null && !(next.metadata.finalizers ?? []).includes(extraFinalizer))
+          next.metadata.finalizers = [...(next.metadata.finalizers ?? []), extraFinalizer];
         if (r.plural === "namespaces") {
           const ns = next as KubeObject & { spec?: { finalizers?: string[] }; status?: { phase?: string } };
           ns.status = { ...(ns.status ?? {}), phase: "Terminating" };
@@ -469,7 +528,8 @@ export class ResourceHandler {
 
   private async scale(r: ResourceDescriptor, req: RestRequest): Promise<RestResponse> {
     const { verb } = req.info;
-    if (verb === "get") return { kind: "object", status: 200, body: scaleOf(await this.storage.get(r, req.info.namespace, req.info.name)) as unknown as KubeObject };
+    if (verb === "get")
+      return { kind: "object", status: 200, body: scaleOf(await this.storage.get(r, req.info.namespace, req.info.name)) as unknown as KubeObject };
     if (verb !== "update" && verb !== "patch") throw new ApiStatusError(statusMethodNotSupported(qr(r), verb));
     let scaleBody: JsonObject;
     if (verb === "update") {
@@ -498,10 +558,14 @@ export class ResourceHandler {
     await this.storage.update(r, req.info.namespace, req.info.name, (current) => {
       const pod = structuredClone(current) as KubeObject & { spec: { nodeName?: string } };
       if (binding.metadata.uid && binding.metadata.uid !== pod.metadata.uid) {
-        throw new ApiStatusError(statusConflict(qr(r), req.info.name, `Precondition failed: UID in precondition: ${binding.metadata.uid}, UID in object meta: ${pod.metadata.uid}`));
+        throw new ApiStatusError(
+          statusConflict(qr(r), req.info.name, `Precondition failed: UID in precondition: ${binding.metadata.uid}, UID in object meta: ${pod.metadata.uid}`),
+        );
       }
-      if (pod.metadata.deletionTimestamp !== undefined) throw new ApiStatusError(statusConflict(qr(r), req.info.name, "pod is being deleted, cannot be assigned to a host"));
-      if (pod.spec.nodeName) throw new ApiStatusError(statusConflict(qr(r), req.info.name, `pod ${req.info.name} is already assigned to node "${pod.spec.nodeName}"`));
+      if (pod.metadata.deletionTimestamp !== undefined)
+        throw new ApiStatusError(statusConflict(qr(r), req.info.name, "pod is being deleted, cannot be assigned to a host"));
+      if (pod.spec.nodeName)
+        throw new ApiStatusError(statusConflict(qr(r), req.info.name, `pod ${req.info.name} is already assigned to node "${pod.spec.nodeName}"`));
       pod.spec.nodeName = node;
       return pod;
     });
@@ -513,7 +577,12 @@ class DryRunDone extends Error {}
 
 /** A pod bound to a node is finished by its agent (it stops the containers, then deletes). */
 function needsAgentToFinish(r: ResourceDescriptor, obj: KubeObject): boolean {
-  return r.plural === "pods" && r.group === "" && Boolean((obj as { spec?: { nodeName?: string } }).spec?.nodeName) && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0;
+  return (
+    r.plural === "pods" &&
+    r.group === "" &&
+    Boolean((obj as { spec?: { nodeName?: string } }).spec?.nodeName) &&
+    (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0
+  );
 }
 
 /** Grace seconds for a deletion: pods on a node get their termination grace period; others none. */
@@ -528,5 +597,8 @@ function gracefulDeletionSeconds(r: ResourceDescriptor, obj: KubeObject, request
 
 function statusSuccessWithDetails(r: ResourceDescriptor, deleted: KubeObject): Record<string, unknown> {
   // kubectl prints `<kind> "<name>" deleted` from either the object or this Status.
-  return { ...statusSuccess(qr(r), deleted.metadata.name ?? "", deleted.metadata.uid), details: { name: deleted.metadata.name, group: r.group, kind: r.plural, uid: deleted.metadata.uid } };
+  return {
+    ...statusSuccess(qr(r), deleted.metadata.name ?? "", deleted.metadata.uid),
+    details: { name: deleted.metadata.name, group: r.group, kind: r.plural, uid: deleted.metadata.uid },
+  };
 }

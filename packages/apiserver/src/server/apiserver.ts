@@ -5,15 +5,7 @@
  * bootstrap RBAC policy). Stateless: any number run against the same store.
  */
 import { readFileSync } from "node:fs";
-import {
-  ApiStatusError,
-  type ClusterRole,
-  type ClusterRoleBinding,
-  type KubeObject,
-  type Namespace,
-  type ServiceAccount,
-  findResource,
-} from "@coxswain/api";
+import { ApiStatusError, type ClusterRole, type ClusterRoleBinding, type KubeObject, type Namespace, type ServiceAccount, findResource } from "@coxswain/api";
 import { type Logger, createLogger } from "@coxswain/raft";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { defaultAdmissionChain } from "../admission/index.js";
@@ -104,7 +96,8 @@ export class ApiServer {
       registry: this.registry,
       ready: () => this.cache.ready,
       nonResourceRoutes: (request) => {
-        if (request.path === "/metrics") return this.registry.metrics().then((text) => new RawResponse(200, { "content-type": this.registry.contentType }, text));
+        if (request.path === "/metrics")
+          return this.registry.metrics().then((text) => new RawResponse(200, { "content-type": this.registry.contentType }, text));
         const doc = openApi.respond(request);
         return doc === undefined ? undefined : new RawResponse(doc.status, doc.headers, doc.body);
       },
@@ -125,7 +118,10 @@ export class ApiServer {
 
   private authenticator(): Authenticator {
     const c = this.config;
-    const saKeys = [...c.serviceAccountKeyFiles.map((f) => readFileSync(f, "utf8")), ...(c.serviceAccountSigningKeyFile !== "" ? [readFileSync(c.serviceAccountSigningKeyFile, "utf8")] : [])];
+    const saKeys = [
+      ...c.serviceAccountKeyFiles.map((f) => readFileSync(f, "utf8")),
+      ...(c.serviceAccountSigningKeyFile !== "" ? [readFileSync(c.serviceAccountSigningKeyFile, "utf8")] : []),
+    ];
     const inner = new RequestAuthenticator({
       x509: new X509Authenticator([readFileSync(c.clientCaFile, "utf8")]),
       ...(c.tokenAuthFile !== "" ? { tokenFile: StaticTokenAuthenticator.fromCsv(readFileSync(c.tokenAuthFile, "utf8"), c.tokenAuthFile) } : {}),
@@ -156,7 +152,16 @@ export class ApiServer {
     return {
       authorize: async (a) => {
         const info = a.isResourceRequest
-          ? { isResourceRequest: true as const, verb: a.verb, apiGroup: a.apiGroup, apiVersion: a.apiVersion, namespace: a.namespace, resource: a.resource, subresource: a.subresource, name: a.name }
+          ? {
+              isResourceRequest: true as const,
+              verb: a.verb,
+              apiGroup: a.apiGroup,
+              apiVersion: a.apiVersion,
+              namespace: a.namespace,
+              resource: a.resource,
+              subresource: a.subresource,
+              name: a.name,
+            }
           : { isResourceRequest: false as const, verb: a.verb, path: a.path };
         const decision = rbac.authorize(authorizationAttributesOf(a.user, info));
         return { allowed: decision.allowed, reason: decision.allowed ? "" : decision.reason };
@@ -228,9 +233,16 @@ export class ApiServer {
   /** The gRPC API for components, on mutual TLS with the cluster CA (client certificates required). */
   private async listenGrpc(): Promise<void> {
     const server = new grpc.Server({ "grpc.max_receive_message_length": 3 * 1024 * 1024 });
-    server.addService(ApiServiceDefinition, apiServiceImplementation({ authenticator: this.authn, authorizer: this.authz, resources: this.resources, logger: this.logger }));
+    server.addService(
+      ApiServiceDefinition,
+      apiServiceImplementation({ authenticator: this.authn, authorizer: this.authz, resources: this.resources, logger: this.logger }),
+    );
     const c = this.config;
-    const creds = grpc.ServerCredentials.createSsl(readFileSync(c.clientCaFile), [{ cert_chain: readFileSync(c.tlsCertFile), private_key: readFileSync(c.tlsPrivateKeyFile) }], true);
+    const creds = grpc.ServerCredentials.createSsl(
+      readFileSync(c.clientCaFile),
+      [{ cert_chain: readFileSync(c.tlsCertFile), private_key: readFileSync(c.tlsPrivateKeyFile) }],
+      true,
+    );
     await new Promise<void>((resolve, reject) => server.bindAsync(`${c.bindAddress}:${c.grpcPort}`, creds, (err) => (err ? reject(err) : resolve())));
     this.grpcServer = server;
   }
@@ -248,7 +260,12 @@ export class ApiServer {
         .create(nsResource, {
           apiVersion: "v1",
           kind: "Namespace",
-          metadata: { name, uid: crypto.randomUUID(), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z"), labels: { "kubernetes.io/metadata.name": name } },
+          metadata: {
+            name,
+            uid: crypto.randomUUID(),
+            creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+            labels: { "kubernetes.io/metadata.name": name },
+          },
           spec: { finalizers: ["kubernetes"] },
           status: { phase: "Active" },
         } as KubeObject)
@@ -263,9 +280,17 @@ export class ApiServer {
       metadata: { ...o.metadata, uid: crypto.randomUUID(), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
     });
     const created = await ensureBootstrapPolicy({
-      getClusterRole: (name) => this.cacher.get(clusterRoles, undefined, name).then((o) => o as ClusterRole, () => undefined),
+      getClusterRole: (name) =>
+        this.cacher.get(clusterRoles, undefined, name).then(
+          (o) => o as ClusterRole,
+          () => undefined,
+        ),
       createClusterRole: async (role) => void (await this.cacher.create(clusterRoles, stamp(role))),
-      getClusterRoleBinding: (name) => this.cacher.get(clusterRoleBindings, undefined, name).then((o) => o as ClusterRoleBinding, () => undefined),
+      getClusterRoleBinding: (name) =>
+        this.cacher.get(clusterRoleBindings, undefined, name).then(
+          (o) => o as ClusterRoleBinding,
+          () => undefined,
+        ),
       createClusterRoleBinding: async (binding) => void (await this.cacher.create(clusterRoleBindings, stamp(binding))),
     });
     if (created.clusterRoles.length + created.clusterRoleBindings.length > 0) this.logger.info(created, "created bootstrap RBAC policy");

@@ -46,7 +46,7 @@ export const APISERVER_FLAGS = {
   "tls-cert-file": { type: "string", default: "", help: "serving certificate (PEM)" },
   "tls-private-key-file": { type: "string", default: "", help: "serving key (PEM)" },
   "client-ca-file": { type: "string", default: "", help: "CA whose client certificates authenticate users (CN = user, O = groups)" },
-  "token-auth-file": { type: "string", default: "", help: "static bearer tokens, CSV: token,user,uid,\"group1,group2\"" },
+  "token-auth-file": { type: "string", default: "", help: 'static bearer tokens, CSV: token,user,uid,"group1,group2"' },
   "service-account-key-file": { type: "string", default: "", help: "comma-separated public keys that verify ServiceAccount tokens" },
   "service-account-signing-key-file": { type: "string", default: "", help: "private key that signs ServiceAccount tokens" },
   "service-account-issuer": { type: "string", default: "https://kubernetes.default.svc.cluster.local", help: "iss claim of ServiceAccount tokens" },

@@ -51,7 +51,14 @@ export async function runPkiCommand(argv: string[]): Promise<number> {
       console.error("coxswain pki: --kubeconfig needs --servers");
       return 2;
     }
-    await writeKubeconfig(values.kubeconfig, { servers, caPem: pki.ca.certPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem, user: "admin", context: "coxswain" });
+    await writeKubeconfig(values.kubeconfig, {
+      servers,
+      caPem: pki.ca.certPem,
+      clientCertPem: pki.admin.certPem,
+      clientKeyPem: pki.admin.keyPem,
+      user: "admin",
+      context: "coxswain",
+    });
   }
   return 0;
 }

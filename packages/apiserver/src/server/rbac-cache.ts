@@ -3,7 +3,17 @@
  * resource, from "0": the current state, then every change), so an authorization decision is a
  * synchronous lookup. A watch that ends (a cache re-initialization) is started again.
  */
-import { type ClusterRole, type ClusterRoleBinding, type KubeObject, type ResourceDescriptor, type Role, type RoleBinding, findResource, parseFieldSelector, parseLabelSelector } from "@coxswain/api";
+import {
+  type ClusterRole,
+  type ClusterRoleBinding,
+  type KubeObject,
+  type ResourceDescriptor,
+  type Role,
+  type RoleBinding,
+  findResource,
+  parseFieldSelector,
+  parseLabelSelector,
+} from "@coxswain/api";
 import type { Logger } from "@coxswain/raft";
 import type { RbacObjectSource } from "../auth/rbac.js";
 import type { Cacher } from "../storage/cacher.js";
