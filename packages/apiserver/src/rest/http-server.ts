@@ -290,6 +290,10 @@ export class HttpFrontEnd {
     const onClose = (): void => stream.close();
     req.on("close", onClose);
     res.writeHead(200, { "content-type": "application/json", "cache-control": "no-cache, private" });
+    // HTTP/1.1 responses hold their headers until the first write; a watch may have no event for
+    // a long time, and clients (client-node's Watch, informers) wait for the headers before they
+    // report the watch as started. Kubernetes flushes them at once too. (HTTP/2 sends them already.)
+    (res as unknown as { flushHeaders?: () => void }).flushHeaders?.();
     let first = true;
     try {
       for await (const event of stream) {

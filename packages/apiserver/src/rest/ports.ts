@@ -16,8 +16,10 @@ export interface ListOptions {
   fieldSelector: FieldSelector;
   limit: number;
   continueToken: string;
-  /** "" or "0": any recent state; otherwise at least this revision. */
+  /** "" or "0": any recent state; otherwise at least this revision (or exactly it, with resourceVersionMatch=Exact). */
   resourceVersion: string;
+  /** The resourceVersionMatch parameter as sent ("", "NotOlderThan" or "Exact"; others are refused by the storage). */
+  resourceVersionMatch?: string;
 }
 
 export interface ListResult {

@@ -6,6 +6,7 @@
  * parsed request and returns a body (or a watch stream) and a status code.
  */
 import { randomInt, randomUUID } from "node:crypto";
+import { parse as parseYaml } from "yaml";
 import {
   ApiStatusError,
   FieldSelectorParseError,
@@ -167,10 +168,19 @@ export class ResourceHandler {
     if (mediaType === "application/vnd.kubernetes.protobuf") return decodeProtobufRequestBody(req.body);
     if (mediaType !== "" && !JSON_MEDIA_TYPES.includes(mediaType)) throw new ApiStatusError(statusUnsupportedMediaType(req.contentType, ["application/json"]));
     let parsed: unknown;
-    try {
-      parsed = JSON.parse(req.body.toString("utf8"));
-    } catch (err) {
-      throw badRequest(`the request body could not be decoded: json parse error: ${(err as Error).message}`);
+    if (mediaType === "application/yaml") {
+      // Kubernetes converts a YAML body to JSON, then decodes that (duplicate keys are an error).
+      try {
+        parsed = parseYaml(req.body.toString("utf8"), { uniqueKeys: true });
+      } catch (err) {
+        throw badRequest(`the request body could not be decoded: error converting YAML to JSON: ${(err as Error).message}`);
+      }
+    } else {
+      try {
+        parsed = JSON.parse(req.body.toString("utf8"));
+      } catch (err) {
+        throw badRequest(`the request body could not be decoded: json parse error: ${(err as Error).message}`);
+      }
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw badRequest("the request body must be a JSON object");
     return parsed as JsonObject;
@@ -181,7 +191,10 @@ export class ResourceHandler {
     const body = this.decodeBody(req);
     // ?fieldValidation=Strict|Warn|Ignore: unknown and duplicate fields, as Kubernetes' decoder.
     const directive = fieldValidationDirective(req.query, req.info.verb === "create" ? "CreateOptions" : "UpdateOptions");
-    const outcome = checkBodyFields({ resource: r, subresource: req.info.subresource, directive, bodyText: req.body.toString("utf8"), object: body });
+    // The strict checks read JSON text; a YAML body is checked as the JSON it was converted to.
+    const isYaml = req.contentType.split(";")[0]!.trim().toLowerCase() === "application/yaml";
+    const bodyText = isYaml ? JSON.stringify(body) : req.body.toString("utf8");
+    const outcome = checkBodyFields({ resource: r, subresource: req.info.subresource, directive, bodyText, object: body });
     req.warnings?.push(...outcome.warnings);
     const apiVersion = typeof body["apiVersion"] === "string" ? body["apiVersion"] : "";
     const kind = typeof body["kind"] === "string" ? body["kind"] : "";
@@ -279,6 +292,9 @@ export class ResourceHandler {
       limit: Math.min(limit, LIST_LIMIT_MAX),
       continueToken: req.query.get("continue") ?? "",
       resourceVersion: req.query.get("resourceVersion") ?? "",
+      // Exact reads go to the store at that revision (410 once compacted); dropping it would
+      // silently answer with the current state instead.
+      resourceVersionMatch: req.query.get("resourceVersionMatch") ?? "",
     });
     const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
     if (result.continueToken !== "") metadata["continue"] = result.continueToken;
@@ -373,9 +389,8 @@ export class ResourceHandler {
     if (body.metadata.name !== undefined && body.metadata.name !== req.info.name) {
       throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${req.info.name})`);
     }
-    if (!body.metadata.resourceVersion) {
-      throw invalidObjectError(r, req.info.name, [fieldErrors.invalid("metadata.resourceVersion", 0, "must be specified for an update")]);
-    }
+    // No resourceVersion: an unconditional update (last writer wins), which every kind served
+    // here allows in Kubernetes (AllowUnconditionalUpdate() is true for all of their strategies).
     return this.updateWith(r, req, (current) => r.toStorageVersion(structuredClone(body), current));
   }
 

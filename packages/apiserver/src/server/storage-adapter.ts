@@ -26,6 +26,9 @@ export class CacherStorage implements ObjectStorage {
       limit: o.limit,
       continue: o.continueToken,
       resourceVersion: o.resourceVersion,
+      ...(o.resourceVersionMatch !== undefined && o.resourceVersionMatch !== ""
+        ? { resourceVersionMatch: o.resourceVersionMatch as "NotOlderThan" | "Exact" }
+        : {}),
     });
     return {
       items: result.items,

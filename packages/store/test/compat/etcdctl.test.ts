@@ -8,7 +8,7 @@ import { execFile, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { Etcd3 } from "etcd3";
-import { Cluster, type Target, missingTargetPiece } from "../faults/harness.js";
+import { StoreCluster, type Target, missingTargetPiece } from "@coxswain/testkit";
 
 const run = promisify(execFile);
 const target = (process.env["COMPAT_TARGET"] ?? "coxswain") as Target;
@@ -16,7 +16,7 @@ const ETCDCTL = process.env["ETCDCTL_BIN"] ?? "etcdctl";
 const COMMAND_TIMEOUT = "--command-timeout=5s";
 
 describe(`etcd clients against ${target}`, { timeout: 120_000 }, () => {
-  let cluster: Cluster;
+  let cluster: StoreCluster;
   let endpoints: string;
 
   async function etcdctl(...args: string[]): Promise<string> {
@@ -40,7 +40,7 @@ describe(`etcd clients against ${target}`, { timeout: 120_000 }, () => {
   before(async () => {
     const missing = missingTargetPiece(target);
     assert.equal(missing, null, missing?.what);
-    cluster = await Cluster.start({ target });
+    cluster = await StoreCluster.start({ target });
     endpoints = cluster.endpoints().join(",");
     await cluster.waitUntilServing(30_000);
   });
@@ -105,7 +105,10 @@ describe(`etcd clients against ${target}`, { timeout: 120_000 }, () => {
     assert.ok(match, granted);
     const id = match[1]!;
     await etcdctl("put", "--lease", id, "leased", "v");
-    assert.match(await etcdctl("lease", "timetolive", id, "--keys"), new RegExp(`lease ${id} granted with TTL\\(60s\\), remaining\\(\\d+s\\), attached keys\\(\\[leased\\]\\)`));
+    assert.match(
+      await etcdctl("lease", "timetolive", id, "--keys"),
+      new RegExp(`lease ${id} granted with TTL\\(60s\\), remaining\\(\\d+s\\), attached keys\\(\\[leased\\]\\)`),
+    );
     assert.match(await etcdctl("lease", "keep-alive", "--once", id), new RegExp(`lease ${id} keepalived with TTL\\(60\\)`));
     assert.match(await etcdctl("lease", "list"), new RegExp(id));
     assert.match(await etcdctl("lease", "revoke", id), new RegExp(`lease ${id} revoked`));
@@ -160,7 +163,13 @@ describe(`etcd clients against ${target}`, { timeout: 120_000 }, () => {
       await lease.revoke();
       assert.equal(await client.get("npm/leased").string(), null);
 
-      assert.equal(await client.delete().prefix("npm/").then((r) => Number(r.deleted)), 2);
+      assert.equal(
+        await client
+          .delete()
+          .prefix("npm/")
+          .then((r) => Number(r.deleted)),
+        2,
+      );
     } finally {
       client.close();
     }

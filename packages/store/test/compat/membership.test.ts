@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { Etcd3 } from "etcd3";
-import { Cluster, type Target, freePorts, missingTargetPiece } from "../faults/harness.js";
+import { StoreCluster, type Target, freePorts, missingTargetPiece } from "@coxswain/testkit";
 
 const run = promisify(execFile);
 const target = (process.env["COMPAT_TARGET"] ?? "coxswain") as Target;
@@ -19,10 +19,12 @@ const ETCDCTL = process.env["ETCDCTL_BIN"] ?? "etcdctl";
 const SNAPSHOT_COUNT = 100;
 
 describe(`member lifecycle on ${target}`, { timeout: 180_000 }, () => {
-  let cluster: Cluster;
+  let cluster: StoreCluster;
 
   async function etcdctl(endpoints: string[], ...args: string[]): Promise<string> {
-    const { stdout } = await run(ETCDCTL, [`--endpoints=${endpoints.join(",")}`, "--command-timeout=5s", ...args], { env: { ...process.env, ETCDCTL_API: "3" } });
+    const { stdout } = await run(ETCDCTL, [`--endpoints=${endpoints.join(",")}`, "--command-timeout=5s", ...args], {
+      env: { ...process.env, ETCDCTL_API: "3" },
+    });
     return stdout;
   }
 
@@ -49,7 +51,7 @@ describe(`member lifecycle on ${target}`, { timeout: 180_000 }, () => {
     assert.equal(missing, null, missing?.what);
     // Keep few entries behind each snapshot (etcd 3.4 keeps a fixed 5,000 and has no such flag).
     const extraFlags = target === "coxswain" ? [`--experimental-snapshot-catchup-entries=${SNAPSHOT_COUNT / 2}`] : [];
-    cluster = await Cluster.start({ target, snapshotCount: SNAPSHOT_COUNT, extraFlags });
+    cluster = await StoreCluster.start({ target, snapshotCount: SNAPSHOT_COUNT, extraFlags });
   });
 
   after(async () => {
@@ -61,7 +63,11 @@ describe(`member lifecycle on ${target}`, { timeout: 180_000 }, () => {
     await eventually("member 1 has the write", async () => (await localValue(1, "before-kill")) === "kept");
     cluster.kill(1);
     // etcdctl 3.4 may pin a dead endpoint until its deadline: give it the live ones.
-    await etcdctl([cluster.member(0).endpoint, cluster.member(2).endpoint], "put", "while-down", "also");
+    // The killed member may have been the leader: retry, as a client does, through the election.
+    await eventually(
+      "the write after the kill succeeds",
+      async () => (await etcdctl([cluster.member(0).endpoint, cluster.member(2).endpoint], "put", "while-down", "also")).trim() === "OK",
+    );
     await cluster.restart(1);
     await eventually("member 1 has both writes", async () => (await localValue(1, "before-kill")) === "kept" && (await localValue(1, "while-down")) === "also");
   });
@@ -71,7 +77,11 @@ describe(`member lifecycle on ${target}`, { timeout: 180_000 }, () => {
     const live = [cluster.member(0).endpoint, cluster.member(1).endpoint];
     const client = new Etcd3({ hosts: live.map((e) => `http://${e}`) });
     try {
-      for (let i = 0; i < SNAPSHOT_COUNT * 4; i++) await client.put(`behind/${String(i).padStart(4, "0")}`).value(`v${i}`);
+      for (let i = 0; i < SNAPSHOT_COUNT * 4; i++) {
+        const key = `behind/${String(i).padStart(4, "0")}`;
+        // A put may hit the election that follows killing the leader: retry it.
+        await eventually(`put ${key}`, async () => (await client.put(key).value(`v${i}`), true));
+      }
     } finally {
       client.close();
     }
@@ -88,17 +98,25 @@ describe(`member lifecycle on ${target}`, { timeout: 180_000 }, () => {
     cluster.kill(2);
     const live = [cluster.member(0).endpoint, cluster.member(1).endpoint];
     const list = await etcdctl(live, "member", "list");
-    const oldId = list.split("\n").find((l) => l.includes(`, ${old.name}, `))?.split(",")[0];
+    const oldId = list
+      .split("\n")
+      .find((l) => l.includes(`, ${old.name}, `))
+      ?.split(",")[0];
     assert.ok(oldId, `member ${old.name} in:\n${list}`);
-    assert.match(await etcdctl(live, "member", "remove", oldId), /removed from cluster/);
+    await eventually("the old member is removed", async () => /removed from cluster/.test(await etcdctl(live, "member", "remove", oldId)));
     const [clientPort, peerPort] = await freePorts(2);
     const name = `${old.name}-replacement`;
     // etcd refuses an addition until it has heard from every remaining member recently
     // ("unhealthy cluster"); an operator retries.
-    await eventually("the new member is added", async () => /added to cluster/.test(await etcdctl(live, "member", "add", name, `--peer-urls=http://127.0.0.1:${peerPort}`)));
+    await eventually("the new member is added", async () =>
+      /added to cluster/.test(await etcdctl(live, "member", "add", name, `--peer-urls=http://127.0.0.1:${peerPort}`)),
+    );
     await cluster.startReplacement(2, name, clientPort!, peerPort!);
     await etcdctl(live, "put", "after-replacement", "yes");
-    await eventually("the replacement has the data", async () => (await localValue(2, "after-replacement")) === "yes" && (await localValue(2, "before-kill")) === "kept");
+    await eventually(
+      "the replacement has the data",
+      async () => (await localValue(2, "after-replacement")) === "yes" && (await localValue(2, "before-kill")) === "kept",
+    );
     await eventually("the replacement is listed as started", async () => {
       const members = await etcdctl(cluster.endpoints(), "member", "list");
       return members.trim().split("\n").length === 3 && members.includes(`, started, ${name}, `);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
-import { Cluster, freePorts, missingTargetPiece } from "../faults/harness.js";
+import { StoreCluster, freePorts, missingTargetPiece } from "@coxswain/testkit";
 
 const run = promisify(execFile);
 const ETCDCTL = process.env["ETCDCTL_BIN"] ?? "etcdctl";
@@ -34,12 +34,15 @@ const UNARY_METHODS = [
 ];
 
 describe("bad input against the coxswain store", { timeout: 120_000 }, () => {
-  let cluster: Cluster;
+  let cluster: StoreCluster;
   let endpoints: string;
 
   async function etcdctl(...args: string[]): Promise<{ code: number; out: string }> {
     try {
-      const { stdout, stderr } = await run(ETCDCTL, [`--endpoints=${endpoints}`, "--command-timeout=5s", ...args], { env: { ...process.env, ETCDCTL_API: "3" }, maxBuffer: 64 << 20 });
+      const { stdout, stderr } = await run(ETCDCTL, [`--endpoints=${endpoints}`, "--command-timeout=5s", ...args], {
+        env: { ...process.env, ETCDCTL_API: "3" },
+        maxBuffer: 64 << 20,
+      });
       return { code: 0, out: stdout + stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };
@@ -50,7 +53,7 @@ describe("bad input against the coxswain store", { timeout: 120_000 }, () => {
   before(async () => {
     const missing = missingTargetPiece("coxswain");
     assert.equal(missing, null, missing?.what);
-    cluster = await Cluster.start({ target: "coxswain", extraFlags: ["--max-request-bytes=65536", "--max-txn-ops=8"] });
+    cluster = await StoreCluster.start({ target: "coxswain", extraFlags: ["--max-request-bytes=65536", "--max-txn-ops=8"] });
     endpoints = cluster.endpoints().join(",");
   });
 
@@ -59,7 +62,9 @@ describe("bad input against the coxswain store", { timeout: 120_000 }, () => {
   });
 
   it("a value over --max-request-bytes is refused with etcd's error, and nothing is written", async () => {
-    const big = randomBytes(80 * 1024).toString("hex").slice(0, 100_000);
+    const big = randomBytes(80 * 1024)
+      .toString("hex")
+      .slice(0, 100_000);
     const r = await etcdctl("put", "too-big", big);
     assert.notEqual(r.code, 0);
     assert.match(r.out, /request is too large/);
@@ -123,7 +128,10 @@ describe("bad input against the coxswain store", { timeout: 120_000 }, () => {
       let health = "";
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline) {
-        health = await fetch(`http://127.0.0.1:${metrics}/health`).then((r) => r.text(), () => "");
+        health = await fetch(`http://127.0.0.1:${metrics}/health`).then(
+          (r) => r.text(),
+          () => "",
+        );
         if (health.includes('"true"')) break;
         await new Promise((r) => setTimeout(r, 100));
       }

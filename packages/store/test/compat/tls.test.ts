@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { REPO_ROOT, freePorts, missingTargetPiece } from "../faults/harness.js";
+import { REPO_ROOT, freePorts, missingTargetPiece } from "@coxswain/testkit";
 
 const run = promisify(execFile);
 const ETCDCTL = process.env["ETCDCTL_BIN"] ?? "etcdctl";
@@ -28,13 +28,33 @@ describe("TLS on the coxswain store", { timeout: 120_000 }, () => {
   async function issue(name: string): Promise<void> {
     writeFileSync(join(dir, `${name}.ext`), "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n");
     await openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`);
-    await openssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.crt`, "-days", "1", "-extfile", `${name}.ext`);
+    await openssl(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.crt`,
+      "-days",
+      "1",
+      "-extfile",
+      `${name}.ext`,
+    );
   }
 
   async function etcdctl(withCert: boolean, ...args: string[]): Promise<{ code: number; out: string }> {
-    const tls = withCert ? [`--cacert=${join(dir, "ca.crt")}`, `--cert=${join(dir, "client.crt")}`, `--key=${join(dir, "client.key")}`] : [`--cacert=${join(dir, "ca.crt")}`];
+    const tls = withCert
+      ? [`--cacert=${join(dir, "ca.crt")}`, `--cert=${join(dir, "client.crt")}`, `--key=${join(dir, "client.key")}`]
+      : [`--cacert=${join(dir, "ca.crt")}`];
     try {
-      const { stdout, stderr } = await run(ETCDCTL, [`--endpoints=${endpoints}`, "--command-timeout=3s", ...tls, ...args], { env: { ...process.env, ETCDCTL_API: "3" } });
+      const { stdout, stderr } = await run(ETCDCTL, [`--endpoints=${endpoints}`, "--command-timeout=3s", ...tls, ...args], {
+        env: { ...process.env, ETCDCTL_API: "3" },
+      });
       return { code: 0, out: stdout + stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };
@@ -53,25 +73,29 @@ describe("TLS on the coxswain store", { timeout: 120_000 }, () => {
     for (let i = 0; i < 3; i++) {
       const client = `https://127.0.0.1:${ports[2 * i]}`;
       const peer = `https://127.0.0.1:${ports[2 * i + 1]}`;
-      const child = spawn(join(REPO_ROOT, "bin", "coxswain"), [
-        "store",
-        `--name=t${i}`,
-        `--data-dir=${join(dir, `t${i}`)}`,
-        `--listen-client-urls=${client}`,
-        `--advertise-client-urls=${client}`,
-        `--listen-peer-urls=${peer}`,
-        `--initial-advertise-peer-urls=${peer}`,
-        `--initial-cluster=${cluster}`,
-        "--initial-cluster-token=tls-test",
-        `--cert-file=${join(dir, "member.crt")}`,
-        `--key-file=${join(dir, "member.key")}`,
-        `--trusted-ca-file=${join(dir, "ca.crt")}`,
-        "--client-cert-auth",
-        `--peer-cert-file=${join(dir, "member.crt")}`,
-        `--peer-key-file=${join(dir, "member.key")}`,
-        `--peer-trusted-ca-file=${join(dir, "ca.crt")}`,
-        "--peer-client-cert-auth",
-      ], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, COXSWAIN_LOG_LEVEL: "warn" } });
+      const child = spawn(
+        join(REPO_ROOT, "bin", "coxswain"),
+        [
+          "store",
+          `--name=t${i}`,
+          `--data-dir=${join(dir, `t${i}`)}`,
+          `--listen-client-urls=${client}`,
+          `--advertise-client-urls=${client}`,
+          `--listen-peer-urls=${peer}`,
+          `--initial-advertise-peer-urls=${peer}`,
+          `--initial-cluster=${cluster}`,
+          "--initial-cluster-token=tls-test",
+          `--cert-file=${join(dir, "member.crt")}`,
+          `--key-file=${join(dir, "member.key")}`,
+          `--trusted-ca-file=${join(dir, "ca.crt")}`,
+          "--client-cert-auth",
+          `--peer-cert-file=${join(dir, "member.crt")}`,
+          `--peer-key-file=${join(dir, "member.key")}`,
+          `--peer-trusted-ca-file=${join(dir, "ca.crt")}`,
+          "--peer-client-cert-auth",
+        ],
+        { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, COXSWAIN_LOG_LEVEL: "warn" } },
+      );
       children.push(child);
     }
     const deadline = Date.now() + 30_000;

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { missingTargetPiece, TARGETS, type Target } from "./harness.js";
+import { missingTargetPiece, TARGETS, type Target } from "@coxswain/testkit";
 import { formatReport, runFaultScenario } from "./scenario.js";
 
 const FAULT_SECONDS_DEFAULT = 25;

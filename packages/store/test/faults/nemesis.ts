@@ -8,7 +8,7 @@
  * sequence of choices (which fault, which member, how long); the cluster's timing still varies.
  */
 import { SeededRandom, assert } from "@coxswain/raft";
-import { type Cluster, sleep } from "./harness.js";
+import { type StoreCluster, sleep } from "@coxswain/testkit";
 
 export type FaultKind = "kill" | "kill-leader" | "pause" | "pause-leader";
 
@@ -48,7 +48,7 @@ export class Nemesis {
   private startedMs = 0;
 
   constructor(
-    private readonly cluster: Cluster,
+    private readonly cluster: StoreCluster,
     private readonly options: NemesisOptions,
     private readonly log: (line: string) => void = () => {},
   ) {

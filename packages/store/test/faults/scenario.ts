@@ -14,7 +14,7 @@
  */
 import { checkHistory, formatCheckResult, HistoryRecorder, kvModel, unknownKvOutput, type CheckOutcome, type KvInput, type KvOutput } from "@coxswain/lincheck";
 import { findDivergence, findLostWrites, type MemberSnapshot } from "./checks.js";
-import { Cluster, sleep, type Target, type UnexpectedExit } from "./harness.js";
+import { StoreCluster, sleep, type Target, type UnexpectedExit } from "@coxswain/testkit";
 import { DEFAULT_NEMESIS_OPTIONS, Nemesis, type FaultKind, type NemesisOptions } from "./nemesis.js";
 import { Workload, type WorkloadStats } from "./workload.js";
 
@@ -85,7 +85,7 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
   const problems: string[] = [];
 
   log(`starting a 3-member ${options.target} cluster (seed ${options.seed})`);
-  const cluster = await Cluster.start({ target: options.target, snapshotCount: options.snapshotCount ?? 1000, log });
+  const cluster = await StoreCluster.start({ target: options.target, snapshotCount: options.snapshotCount ?? 1000, log });
   let report: ScenarioReport;
   try {
     const workload = new Workload({
@@ -150,7 +150,7 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
     problems.push(...divergence);
 
     for (const exit of cluster.unexpectedExits) {
-      problems.push(`${exit.member} exited on its own (code ${exit.code}, signal ${exit.signal}); end of its log:\n${exit.logTail}`);
+      problems.push(`${exit.name} exited on its own (code ${exit.code}, signal ${exit.signal}); end of its log:\n${exit.logTail}`);
     }
 
     const stats = workload.stats;
@@ -187,7 +187,7 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
  * places these reads too. A read that fails is retried on the next member until the deadline.
  */
 async function readFinalValues(
-  cluster: Cluster,
+  cluster: StoreCluster,
   recorder: HistoryRecorder<KvInput, KvOutput>,
   keys: readonly string[],
   timeoutMs: number,
@@ -221,7 +221,7 @@ async function readFinalValues(
 
 /** Polls every member's own copy until all agree with the final values, or returns what still differs. */
 async function awaitConvergence(
-  cluster: Cluster,
+  cluster: StoreCluster,
   keys: readonly string[],
   finalValues: ReadonlyMap<string, string | null>,
   timeoutMs: number,
@@ -240,7 +240,7 @@ async function awaitConvergence(
   }
 }
 
-async function readMemberSnapshot(member: string, connection: Cluster["members"][number]["connection"], keys: readonly string[]): Promise<MemberSnapshot> {
+async function readMemberSnapshot(member: string, connection: StoreCluster["members"][number]["connection"], keys: readonly string[]): Promise<MemberSnapshot> {
   const values = new Map<string, string | null>();
   let revision = 0;
   for (const key of keys) {

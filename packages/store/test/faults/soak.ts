@@ -8,7 +8,7 @@
  * on a pass, 1 on any problem (data and logs are then kept and their place printed), 2 on bad flags.
  */
 import { parseArgs } from "node:util";
-import { missingTargetPiece, TARGETS, type Target } from "./harness.js";
+import { missingTargetPiece, TARGETS, type Target } from "@coxswain/testkit";
 import { formatReport, runFaultScenario } from "./scenario.js";
 
 const USAGE = `Usage: node packages/store/test/dist/faults/soak.js --target coxswain|etcd [flags]

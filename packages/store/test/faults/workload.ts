@@ -12,8 +12,7 @@
  */
 import { SeededRandom, assert } from "@coxswain/raft";
 import { HistoryRecorder, type KvInput, type KvOutput } from "@coxswain/lincheck";
-import { KvConnection } from "./kv-client.js";
-import { sleep } from "./harness.js";
+import { KvConnection, sleep } from "@coxswain/testkit";
 
 export interface WorkloadOptions {
   endpoints: readonly string[];

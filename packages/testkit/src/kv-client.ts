@@ -1,5 +1,5 @@
 /**
- * The fault test's client: one HTTP/2 connection to one member, speaking etcd's v3 gRPC API with
+ * A raw etcd v3 client for tests: one HTTP/2 connection to one member, speaking etcd's v3 gRPC API with
  * @grpc/grpc-js and the generated codecs from @coxswain/proto.
  *
  * Why not the `etcd3` npm client: it retries and fails over on its own (cockatiel policies). A
@@ -16,6 +16,7 @@ const METHOD = {
   put: "/etcdserverpb.KV/Put",
   txn: "/etcdserverpb.KV/Txn",
   status: "/etcdserverpb.Maintenance/Status",
+  compact: "/etcdserverpb.KV/Compact",
 } as const;
 
 /** Field numbers in etcd's rpc.proto. */
@@ -138,6 +139,20 @@ export class KvConnection {
     const bytes = await this.unary(METHOD.txn, request, timeoutMs);
     // Only `succeeded` matters; the nested responses carry 64-bit member ids the codec refuses.
     return uint64Field(withoutFields(bytes, new Set([RESPONSE_HEADER_FIELD, TXN_RESPONSES_FIELD])), TXN_SUCCEEDED_FIELD) !== 0n;
+  }
+
+  /**
+   * Compacts the store's history up to `revision` (physical: waits until it is done), after
+   * which reads and watches from older revisions fail with "required revision has been compacted".
+   */
+  async compact(revision: number, timeoutMs: number): Promise<void> {
+    const request = etcdserverpb.CompactionRequest.encode({ revision, physical: true }).finish();
+    await this.unary(METHOD.compact, request, timeoutMs);
+  }
+
+  /** The store's current revision, from the header of a linearizable read of an absent key. */
+  async currentRevision(timeoutMs: number): Promise<number> {
+    return (await this.get("/coxswain-testkit/revision-probe", false, timeoutMs)).revision;
   }
 
   async status(timeoutMs: number): Promise<MemberStatus> {

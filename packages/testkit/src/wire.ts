@@ -4,7 +4,7 @@
  * The generated codecs (@coxswain/proto) decode 64-bit fields as JS numbers and throw
  * UnsafeIntegerError above 2^53 (docs/decisions/64-bit-integers.md). Real etcd draws cluster and
  * member ids from the whole 64-bit range, so the header of almost every etcd response would fail to
- * decode. The fault test reads those ids here, as bigint, and removes the fields that hold them
+ * decode. The test kit reads those ids here, as bigint, and removes the fields that hold them
  * before the generated codec sees the rest. (bench/src/store/wire.ts does the same for the bench;
  * packages do not import each other's sources, hence this small copy.)
  */
