@@ -2,7 +2,6 @@ export * from "./paths.js";
 export * from "./time.js";
 export * from "./ports.js";
 export * from "./processes.js";
-export * from "./wire.js";
 export * from "./kv-client.js";
 export * from "./store-cluster.js";
 export * from "./certificates.js";

@@ -9,7 +9,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { etcdserverpb, type etcdserverpbTypes } from "@coxswain/proto";
-import { messageField, uint64Field, withoutFields } from "./wire.js";
+import { messageField, uint64Field, withoutFields } from "@coxswain/proto";
 
 const METHOD = {
   range: "/etcdserverpb.KV/Range",
