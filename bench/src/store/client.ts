@@ -10,7 +10,7 @@
  * member ids, which the generated codecs refuse (see wire.ts); it is read or dropped here.
  */
 import * as grpc from "@grpc/grpc-js";
-import { etcdserverpb, messageField, type mvccpbTypes, uint64Field, withoutFields } from "@coxswain/proto";
+import { decodeStatusWithIds, decodeWithoutHeader, etcdserverpb, type mvccpbTypes } from "@coxswain/proto";
 
 const METHOD = {
   put: "/etcdserverpb.KV/Put",
@@ -18,13 +18,6 @@ const METHOD = {
   status: "/etcdserverpb.Maintenance/Status",
   watch: "/etcdserverpb.Watch/Watch",
 } as const;
-
-/** Field numbers in etcd's rpc.proto that hold 64-bit ids. */
-const RESPONSE_HEADER_FIELD = 1;
-const HEADER_MEMBER_ID_FIELD = 2;
-const STATUS_LEADER_FIELD = 4;
-const HEADER_ONLY = new Set([RESPONSE_HEADER_FIELD]);
-const STATUS_ID_FIELDS = new Set([RESPONSE_HEADER_FIELD, STATUS_LEADER_FIELD]);
 
 /** Large enough for any response the bench asks for (single keys, statuses). */
 const RECEIVE_MESSAGE_BYTES_MAX = 4 * 1024 * 1024;
@@ -95,18 +88,17 @@ export class StoreConnection {
 
   async range(key: Uint8Array, serializable: boolean, timeoutMs: number): Promise<RangeResult> {
     const request = asBuffer(etcdserverpb.RangeRequest.encode({ key, serializable }).finish());
-    const response = etcdserverpb.RangeResponse.decode(withoutFields(await this.unary(METHOD.range, request, timeoutMs), HEADER_ONLY));
+    const response = decodeWithoutHeader(etcdserverpb.RangeResponse, await this.unary(METHOD.range, request, timeoutMs));
     return { count: response.count, firstValueBytes: response.kvs[0]?.value?.length ?? 0 };
   }
 
   async status(timeoutMs: number): Promise<MemberStatus> {
     const request = asBuffer(etcdserverpb.StatusRequest.encode({}).finish());
     const bytes = await this.unary(METHOD.status, request, timeoutMs);
-    const header = messageField(bytes, RESPONSE_HEADER_FIELD);
-    const rest = etcdserverpb.StatusResponse.decode(withoutFields(bytes, STATUS_ID_FIELDS));
+    const { memberId, leaderId, status: rest } = decodeStatusWithIds(etcdserverpb.StatusResponse, bytes);
     return {
-      memberId: header === null ? 0n : uint64Field(header, HEADER_MEMBER_ID_FIELD),
-      leaderId: uint64Field(bytes, STATUS_LEADER_FIELD),
+      memberId,
+      leaderId,
       version: rest.version,
       raftTerm: rest.raftTerm,
       raftIndex: rest.raftIndex,
@@ -129,7 +121,7 @@ export class StoreConnection {
         reject(new RpcError(METHOD.watch, err.code, err.details));
       });
       call.on("data", (bytes: Buffer) => {
-        const response = etcdserverpb.WatchResponse.decode(withoutFields(bytes, HEADER_ONLY));
+        const response = decodeWithoutHeader(etcdserverpb.WatchResponse, bytes);
         if (response.created) {
           clearTimeout(timer);
           resolve();

@@ -245,3 +245,30 @@ export function decodeLeniently<T>(codec: Decoder<T>, bytes: Uint8Array, schema:
     return codec.decode(withoutUnsafeIds(bytes, schema));
   }
 }
+
+// ---- Reading etcd responses that carry 64-bit ids, for tools that talk to real etcd ----
+
+/** Field numbers in etcd's rpc.proto: every response's header, the member id in it, Status.leader. */
+const RESPONSE_HEADER_FIELD = 1;
+const HEADER_MEMBER_ID_FIELD = 2;
+const STATUS_LEADER_FIELD = 4;
+const HEADER_ONLY = new Set([RESPONSE_HEADER_FIELD]);
+const STATUS_ID_FIELDS = new Set([RESPONSE_HEADER_FIELD, STATUS_LEADER_FIELD]);
+
+/** Decodes an etcd response whose header (and its 64-bit ids) the caller does not need. */
+export function decodeWithoutHeader<T>(codec: { decode(bytes: Uint8Array): T }, bytes: Uint8Array): T {
+  return codec.decode(withoutFields(bytes, HEADER_ONLY));
+}
+
+/**
+ * A Maintenance.Status response: the answering member's id and the leader's id as bigint (etcd's
+ * use all 64 bits), and the rest decoded by the given codec with those fields removed.
+ */
+export function decodeStatusWithIds<T>(codec: { decode(bytes: Uint8Array): T }, bytes: Uint8Array): { memberId: bigint; leaderId: bigint; status: T } {
+  const header = messageField(bytes, RESPONSE_HEADER_FIELD);
+  return {
+    memberId: header === null ? 0n : uint64Field(header, HEADER_MEMBER_ID_FIELD),
+    leaderId: uint64Field(bytes, STATUS_LEADER_FIELD),
+    status: codec.decode(withoutFields(bytes, STATUS_ID_FIELDS)),
+  };
+}

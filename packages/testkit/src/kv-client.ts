@@ -8,8 +8,7 @@
  * Here every call is exactly one RPC with one deadline, and its outcome is what the history records.
  */
 import * as grpc from "@grpc/grpc-js";
-import { etcdserverpb, type etcdserverpbTypes } from "@coxswain/proto";
-import { messageField, uint64Field, withoutFields } from "@coxswain/proto";
+import { decodeStatusWithIds, decodeWithoutHeader, etcdserverpb, type etcdserverpbTypes, messageField, uint64Field, withoutFields } from "@coxswain/proto";
 
 const METHOD = {
   range: "/etcdserverpb.KV/Range",
@@ -21,14 +20,10 @@ const METHOD = {
 
 /** Field numbers in etcd's rpc.proto. */
 const RESPONSE_HEADER_FIELD = 1;
-const HEADER_MEMBER_ID_FIELD = 2;
 const HEADER_REVISION_FIELD = 3;
-const STATUS_LEADER_FIELD = 4;
 const TXN_SUCCEEDED_FIELD = 2;
 /** TxnResponse.responses: each holds a nested response whose header carries the member id again. */
 const TXN_RESPONSES_FIELD = 3;
-const HEADER_ONLY = new Set([RESPONSE_HEADER_FIELD]);
-const STATUS_ID_FIELDS = new Set([RESPONSE_HEADER_FIELD, STATUS_LEADER_FIELD]);
 
 /** Single small keys and statuses only. */
 const RECEIVE_MESSAGE_BYTES_MAX = 4 * 1024 * 1024;
@@ -108,7 +103,7 @@ export class KvConnection {
     const request = etcdserverpb.RangeRequest.encode({ key: utf8(key), serializable }).finish();
     const bytes = await this.unary(METHOD.range, request, timeoutMs);
     const header = messageField(bytes, RESPONSE_HEADER_FIELD);
-    const response = etcdserverpb.RangeResponse.decode(withoutFields(bytes, HEADER_ONLY));
+    const response = decodeWithoutHeader(etcdserverpb.RangeResponse, bytes);
     const kv = response.kvs[0];
     return {
       value: kv === undefined ? null : Buffer.from(kv.value ?? new Uint8Array()).toString("utf8"),
@@ -158,11 +153,10 @@ export class KvConnection {
   async status(timeoutMs: number): Promise<MemberStatus> {
     const request = etcdserverpb.StatusRequest.encode({}).finish();
     const bytes = await this.unary(METHOD.status, request, timeoutMs);
-    const header = messageField(bytes, RESPONSE_HEADER_FIELD);
-    const rest = etcdserverpb.StatusResponse.decode(withoutFields(bytes, STATUS_ID_FIELDS));
+    const { memberId, leaderId, status: rest } = decodeStatusWithIds(etcdserverpb.StatusResponse, bytes);
     return {
-      memberId: header === null ? 0n : uint64Field(header, HEADER_MEMBER_ID_FIELD),
-      leaderId: uint64Field(bytes, STATUS_LEADER_FIELD),
+      memberId,
+      leaderId,
       raftTerm: rest.raftTerm,
       raftIndex: rest.raftIndex,
     };
